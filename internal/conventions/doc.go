@@ -1,0 +1,24 @@
+// Package conventions holds a test that enforces, mechanically, the
+// repository rules that code review would otherwise have to remember.
+//
+// The package contains no production code. Its test walks every package
+// directory of the root module (nested modules, testdata, vendor and hidden
+// directories are skipped), parses the Go files with go/parser, and fails
+// with one error per violation of these rules:
+//
+//   - "doc.go": every package directory outside internal/ and examples/
+//     that contains non-test Go files has a doc.go whose package clause
+//     carries the package comment ("// Package <name> ..."; main packages
+//     may use any non-empty doc comment, such as "// Command tool ...").
+//   - "TestMain": every package directory that has _test.go files defines
+//     func TestMain(m *testing.M) that calls goleak.VerifyTestMain, so that
+//     every test binary checks for leaked goroutines.
+//   - "Example": every non-main package outside internal/ and examples/
+//     that exports an identifier has at least one Example function, and
+//     every Example function in such a package has an "// Output:" or
+//     "// Unordered output:" comment, without which go test compiles the
+//     example but never runs it.
+//
+// The checker itself is exercised against small fake module trees, so a
+// passing run means the rules hold rather than that the checker is blind.
+package conventions
