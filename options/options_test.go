@@ -124,7 +124,7 @@ func TestDefaultsValidate(t *testing.T) {
 
 func TestValidateReportsEveryBrokenField(t *testing.T) {
 	type breaker struct {
-		path  string
+		path   string
 		break_ func(*sample)
 	}
 	breakers := []breaker{
