@@ -124,8 +124,8 @@ func TestDefaultsValidate(t *testing.T) {
 
 func TestValidateReportsEveryBrokenField(t *testing.T) {
 	type breaker struct {
-		path   string
-		break_ func(*sample)
+		path  string
+		apply func(*sample)
 	}
 	breakers := []breaker{
 		{"Name", func(s *sample) { s.Name = "" }},
@@ -145,7 +145,7 @@ func TestValidateReportsEveryBrokenField(t *testing.T) {
 			s := defaults()
 			var want []string
 			for _, b := range breakers[:k] {
-				b.break_(&s)
+				b.apply(&s)
 				want = append(want, b.path)
 			}
 			require.Equal(t, want, paths(fieldErrors(t, s.Validate())))
