@@ -1,0 +1,12 @@
+module github.com/ecopatterns/ecopatterns/benchmarks
+
+go 1.25.0
+
+require (
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
+
+replace github.com/ecopatterns/ecopatterns => ..
