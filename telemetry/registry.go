@@ -1,0 +1,328 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Errors returned by Attach and Detach.
+var (
+	// ErrHandlerExists is returned by Attach when the id is already attached.
+	ErrHandlerExists = errors.New("telemetry: handler id already attached")
+	// ErrHandlerNotFound is returned by Detach for an id that is not
+	// attached.
+	ErrHandlerNotFound = errors.New("telemetry: handler id not attached")
+)
+
+// Registry delivers emitted events to the handlers attached to them.
+// Instances are independent; create one per process (or per test) with New.
+//
+// A nil *Registry is a valid registry with no handlers: every emit on it is
+// a cheap no-op, so packages can emit unconditionally. Attach on a nil
+// Registry returns an error.
+//
+// All methods are safe for concurrent use. Emits take no lock: Attach and
+// Detach publish a new immutable snapshot of the handler list, and an emit
+// delivers to the handlers of the snapshot it loaded when it began.
+type Registry struct {
+	opts  Options
+	mu    sync.Mutex // serializes Attach and Detach
+	snap  atomic.Pointer[snapshot]
+	clock clock
+}
+
+// snapshot is an immutable handler list in attach order. A registry with
+// no handlers holds a nil snapshot, which the emit fast path tests.
+type snapshot struct {
+	handlers []*attachment
+}
+
+type attachment struct {
+	id       string
+	patterns []string
+	handler  Handler
+	failures atomic.Int64
+	detached atomic.Bool
+}
+
+// dispatch is the handlers of one snapshot that match one name, cached on
+// the Name.
+type dispatch struct {
+	snap     *snapshot
+	handlers []*attachment
+}
+
+// New returns a Registry with no handlers. It returns an error naming every
+// bad field when opts does not validate.
+func New(opts Options) (*Registry, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("telemetry: invalid options: %w", err)
+	}
+	return &Registry{opts: opts}, nil
+}
+
+var defaultRegistry atomic.Pointer[Registry]
+
+// SetDefault installs r as the process default registry returned by
+// [Default]; nil removes it. It is opt-in: nothing is installed unless the
+// program calls SetDefault.
+func SetDefault(r *Registry) { defaultRegistry.Store(r) }
+
+// Default returns the registry installed by [SetDefault], or nil (a no-op
+// registry) when none is. ecopatterns packages call it exactly once per
+// component, in their constructor, when their Options.Telemetry is nil; a
+// registry installed later is not seen by components built earlier. Call
+// SetDefault in main before building anything.
+func Default() *Registry { return defaultRegistry.Load() }
+
+// Attach registers h under id for every event whose name equals one of
+// patterns or lies below it: pattern "ecopatterns.stopper" receives
+// "ecopatterns.stopper.task.start" and every other stopper event. Handlers
+// run in the order they were attached.
+//
+// It returns ErrHandlerExists when id is in use, and an error when id is
+// empty, patterns is empty or holds an invalid name, or h is nil.
+func (r *Registry) Attach(id string, patterns []string, h Handler) error {
+	if r == nil {
+		return errors.New("telemetry: Attach on a nil Registry")
+	}
+	if id == "" {
+		return errors.New("telemetry: Attach: handler id is empty")
+	}
+	if h == nil {
+		return fmt.Errorf("telemetry: Attach %q: handler is nil", id)
+	}
+	if f, ok := h.(HandlerFunc); ok && f == nil {
+		return fmt.Errorf("telemetry: Attach %q: handler is a nil HandlerFunc", id)
+	}
+	if len(patterns) == 0 {
+		return fmt.Errorf("telemetry: Attach %q: no event names or prefixes to attach to", id)
+	}
+	for _, p := range patterns {
+		if err := validName(p); err != nil {
+			return fmt.Errorf("telemetry: Attach %q: %w", id, err)
+		}
+	}
+	a := &attachment{id: id, patterns: slices.Clone(patterns), handler: h}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var hs []*attachment
+	if s := r.snap.Load(); s != nil {
+		hs = s.handlers
+	}
+	for _, other := range hs {
+		if other.id == id {
+			return fmt.Errorf("%w: %q", ErrHandlerExists, id)
+		}
+	}
+	next := make([]*attachment, len(hs), len(hs)+1)
+	copy(next, hs)
+	r.snap.Store(&snapshot{handlers: append(next, a)})
+	return nil
+}
+
+// Detach removes the handler attached under id. Emits already in progress
+// may still deliver to it; later emits do not. It returns ErrHandlerNotFound
+// when no handler has that id.
+func (r *Registry) Detach(id string) error {
+	if r == nil {
+		return fmt.Errorf("%w: %q (nil Registry)", ErrHandlerNotFound, id)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.snap.Load()
+	if s != nil {
+		for i, a := range s.handlers {
+			if a.id != id {
+				continue
+			}
+			a.detached.Store(true)
+			if len(s.handlers) == 1 {
+				r.snap.Store(nil)
+				return nil
+			}
+			next := make([]*attachment, 0, len(s.handlers)-1)
+			next = append(next, s.handlers[:i]...)
+			next = append(next, s.handlers[i+1:]...)
+			r.snap.Store(&snapshot{handlers: next})
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %q", ErrHandlerNotFound, id)
+}
+
+// HandlerInfo describes an attached handler.
+type HandlerInfo struct {
+	// ID is the id the handler was attached under.
+	ID string
+	// Patterns are the event names and prefixes it receives.
+	Patterns []string
+	// Failures counts the handler's panics.
+	Failures int64
+}
+
+// Handlers lists the attached handlers in attach order.
+func (r *Registry) Handlers() []HandlerInfo {
+	if r == nil {
+		return nil
+	}
+	s := r.snap.Load()
+	if s == nil {
+		return nil
+	}
+	out := make([]HandlerInfo, len(s.handlers))
+	for i, a := range s.handlers {
+		out[i] = HandlerInfo{ID: a.id, Patterns: slices.Clone(a.patterns), Failures: a.failures.Load()}
+	}
+	return out
+}
+
+// Enabled reports whether any handler is attached to name, so an emitter can
+// skip building metadata nobody receives. With no handler attached to the
+// registry it costs one atomic load.
+func (r *Registry) Enabled(name Name) bool {
+	return len(r.handlersFor(name)) > 0
+}
+
+// handlersFor returns the handlers attached to name, in attach order.
+func (r *Registry) handlersFor(name Name) []*attachment {
+	if r == nil || name.s == nil {
+		return nil
+	}
+	s := r.snap.Load()
+	if s == nil {
+		return nil
+	}
+	if d := name.s.cache.Load(); d != nil && d.snap == s {
+		return d.handlers
+	}
+	d := &dispatch{snap: s}
+	for _, a := range s.handlers {
+		for _, p := range a.patterns {
+			if matches(name.s.name, p) {
+				d.handlers = append(d.handlers, a)
+				break
+			}
+		}
+	}
+	name.s.cache.Store(d)
+	return d.handlers
+}
+
+// pooledEvent is the reusable memory of one emit.
+type pooledEvent struct {
+	ev   Event
+	meas []Measurement
+	meta []slog.Attr
+}
+
+var eventPool = sync.Pool{New: func() any { return new(pooledEvent) }}
+
+func (p *pooledEvent) release() {
+	clear(p.meas)
+	clear(p.meta)
+	p.meas, p.meta = p.meas[:0], p.meta[:0]
+	p.ev = Event{}
+	eventPool.Put(p)
+}
+
+// Emit delivers a point event to the handlers attached to name. Use names in
+// the past tense ("ecopatterns.discovery.target.added"). measurements and
+// metadata are copied, so callers may reuse them; with no handler attached
+// Emit returns at once and allocates nothing.
+func (r *Registry) Emit(ctx context.Context, name Name, measurements []Measurement, metadata ...slog.Attr) {
+	// Kept small enough to inline, so an emit with no handler attached costs
+	// the caller one atomic load.
+	if r != nil && r.snap.Load() != nil {
+		r.emit(ctx, name, measurements, metadata)
+	}
+}
+
+func (r *Registry) emit(ctx context.Context, name Name, measurements []Measurement, metadata []slog.Attr) {
+	hs := r.handlersFor(name)
+	if len(hs) == 0 {
+		return
+	}
+	p := eventPool.Get().(*pooledEvent)
+	wall, mono := r.clock.now()
+	p.meas = append(p.meas, measurements...)
+	p.meta = append(p.meta, metadata...)
+	p.ev = Event{
+		Name:         name,
+		Time:         wall,
+		Monotonic:    mono,
+		ParentID:     spanIDFrom(ctx),
+		Measurements: p.meas,
+		Metadata:     p.meta,
+	}
+	r.deliver(ctx, hs, &p.ev)
+	p.release()
+}
+
+func (r *Registry) deliver(ctx context.Context, hs []*attachment, e *Event) {
+	for _, a := range hs {
+		if !a.detached.Load() {
+			r.call(ctx, a, e)
+		}
+	}
+}
+
+// call runs one handler, recovering a panic so the emitter is unaffected.
+func (r *Registry) call(ctx context.Context, a *attachment, e *Event) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.handlerFailed(ctx, a, e, v, debug.Stack())
+		}
+	}()
+	a.handler.Handle(ctx, e)
+}
+
+func (r *Registry) handlerFailed(ctx context.Context, a *attachment, e *Event, v any, stack []byte) {
+	n := a.failures.Add(1)
+	detach := false
+	switch r.opts.OnHandlerFailure {
+	case DetachOnFailure:
+		detach = true
+	case DetachAfterFailures:
+		detach = n >= int64(r.opts.MaxHandlerFailures)
+	}
+	if detach {
+		// Another goroutine may have detached it concurrently; that is fine.
+		_ = r.Detach(a.id)
+	}
+	perr := &PanicError{Value: v, Stack: stack}
+	r.opts.Logger.LogAttrs(ctx, slog.LevelError, "telemetry: handler panicked",
+		slog.String(KeyHandler, a.id), slog.String(KeyEvent, e.Name.String()),
+		slog.Any(KeyError, perr), slog.Int64("failures", n), slog.Bool("detached", detach))
+	if e.Name.s == HandlerFailed.s {
+		return // never report a failure of a failure handler as an event
+	}
+	r.Emit(ctx, HandlerFailed, []Measurement{Int("failures", n)},
+		slog.String(KeyHandler, a.id),
+		slog.String(KeyEvent, e.Name.String()),
+		slog.Any(KeyError, perr),
+		slog.String(KeyStack, string(stack)))
+}
+
+// PanicError carries a recovered panic value and the stack of the goroutine
+// that panicked.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+// Error returns "panic: " and the panic value.
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

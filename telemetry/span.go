@@ -1,0 +1,204 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// spanContext carries the id of the running span to the span's function, so
+// events it emits name their parent. It holds no reference to pooled memory,
+// so a function may keep it after the span ends.
+type spanContext struct {
+	context.Context
+	id SpanID
+}
+
+type spanKey struct{}
+
+func (c *spanContext) Value(key any) any {
+	if key == (spanKey{}) {
+		return c.id
+	}
+	return c.Context.Value(key)
+}
+
+// spanIDFrom returns the id of the innermost span running in ctx, or zero.
+func spanIDFrom(ctx context.Context) SpanID {
+	if ctx == nil {
+		return 0
+	}
+	if c, ok := ctx.(*spanContext); ok {
+		return c.id
+	}
+	id, _ := ctx.Value(spanKey{}).(SpanID)
+	return id
+}
+
+// SpanIDFromContext returns the id of the innermost span whose function
+// received ctx (or a context derived from it), or zero when there is none or
+// no handler was attached to that span.
+func SpanIDFromContext(ctx context.Context) SpanID { return spanIDFrom(ctx) }
+
+// Scope lets a span's function add measurements and metadata to the span's
+// stop or exception event. A nil *Scope (what the function receives when no
+// handler is attached to the span) accepts and drops everything, so the
+// function never needs to check.
+//
+// A Scope is valid only until the function returns; it must not be kept or
+// used from other goroutines.
+type Scope struct {
+	id    SpanID
+	meas  []Measurement
+	meta  []slog.Attr
+	start int // len(meta) holding the start metadata
+	ev    Event
+}
+
+var scopePool = sync.Pool{New: func() any { return new(Scope) }}
+
+// ID returns the span's id, or zero for a nil Scope.
+func (s *Scope) ID() SpanID {
+	if s == nil {
+		return 0
+	}
+	return s.id
+}
+
+// AddMetadata appends attributes to the stop or exception event's metadata,
+// after the start metadata.
+func (s *Scope) AddMetadata(attrs ...slog.Attr) {
+	if s != nil {
+		s.meta = append(s.meta, attrs...)
+	}
+}
+
+// AddMeasurements appends measurements to the stop or exception event.
+func (s *Scope) AddMeasurements(ms ...Measurement) {
+	if s != nil {
+		s.meas = append(s.meas, ms...)
+	}
+}
+
+func (s *Scope) release() {
+	clear(s.meas)
+	clear(s.meta)
+	s.meas, s.meta = s.meas[:0], s.meta[:0]
+	s.ev = Event{}
+	scopePool.Put(s)
+}
+
+// errNilSpanFunc is returned by Span for a nil function.
+var errNilSpanFunc = errors.New("telemetry: Span: fn is nil")
+
+// Span runs fn and reports it as a span:
+//
+//   - name.Start before fn, with metadata;
+//   - name.Stop after fn returns nil, with the duration, what fn added
+//     through its Scope, and metadata followed by fn's additions;
+//   - name.Exception instead of Stop when fn returns an error (KeyKind
+//     "error", KeyError the error) or panics (KeyKind "panic", KeyError a
+//     *PanicError, KeyStack the stack); a panic is re-raised after the event,
+//     from the panicking goroutine's own stack.
+//
+// Span returns fn's error. All three events carry the same SpanID. fn's
+// context carries the SpanID as the parent of events emitted inside it; it
+// keeps ctx's values, deadline and cancellation.
+//
+// When no handler is attached to any of the three names, Span calls
+// fn(ctx, nil) and nothing else: no clock reads, no allocation. With
+// handlers, metadata is copied, so callers may reuse it.
+func (r *Registry) Span(ctx context.Context, name SpanName, metadata []slog.Attr, fn func(ctx context.Context, s *Scope) error) error {
+	// Kept small enough to inline: with no handler attached to the registry
+	// the caller pays one atomic load on top of calling fn.
+	if r != nil && r.snap.Load() != nil || fn == nil {
+		return r.span(ctx, name, metadata, fn)
+	}
+	return fn(ctx, nil)
+}
+
+func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr, fn func(ctx context.Context, s *Scope) error) error {
+	if fn == nil {
+		return errNilSpanFunc
+	}
+	start, stop, exc := r.handlersFor(name.Start), r.handlersFor(name.Stop), r.handlersFor(name.Exception)
+	if len(start) == 0 && len(stop) == 0 && len(exc) == 0 {
+		return fn(ctx, nil)
+	}
+	s := scopePool.Get().(*Scope)
+	s.id = SpanID(rand.Uint64() | 1) // never zero
+	s.meta = append(s.meta, metadata...)
+	s.start = len(s.meta)
+	parent := spanIDFrom(ctx)
+	wall, begin := r.clock.now()
+	if len(start) > 0 {
+		s.ev = Event{
+			Name:      name.Start,
+			Time:      wall,
+			Monotonic: begin,
+			SpanID:    s.id,
+			ParentID:  parent,
+			Metadata:  s.meta[:s.start:s.start],
+		}
+		r.deliver(ctx, start, &s.ev)
+	}
+
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		v := recover()
+		stack := debug.Stack()
+		kind := KindPanic
+		var err error = &PanicError{Value: v, Stack: stack}
+		if v == nil {
+			// Only runtime.Goexit ends fn without a return or a
+			// recoverable panic; it keeps unwinding after this function.
+			kind, err = KindExit, errors.New("telemetry: span function called runtime.Goexit")
+		}
+		r.end(ctx, s, name.Exception, exc, parent, wall, begin, kind, err, stack)
+		if v != nil {
+			panic(v)
+		}
+	}()
+	err := fn(&spanContext{Context: ctx, id: s.id}, s)
+	returned = true
+	if err != nil {
+		r.end(ctx, s, name.Exception, exc, parent, wall, begin, KindError, err, nil)
+	} else {
+		r.end(ctx, s, name.Stop, stop, parent, wall, begin, "", nil, nil)
+	}
+	return err
+}
+
+// end emits the stop or exception event and returns s to its pool.
+// The end time is the start's wall time plus the monotonic duration, so
+// Time(stop) - Time(start) is exactly Duration.
+func (r *Registry) end(ctx context.Context, s *Scope, name Name, hs []*attachment, parent SpanID, wall time.Time, begin time.Duration, kind string, err error, stack []byte) {
+	if len(hs) > 0 {
+		dur := time.Since(processStart) - begin
+		if err != nil {
+			s.meta = append(s.meta, slog.String(KeyKind, kind), slog.Any(KeyError, err))
+			if stack != nil {
+				s.meta = append(s.meta, slog.String(KeyStack, string(stack)))
+			}
+		}
+		s.ev = Event{
+			Name:         name,
+			Time:         wall.Add(dur),
+			Monotonic:    begin + dur,
+			SpanID:       s.id,
+			ParentID:     parent,
+			Duration:     dur,
+			Measurements: s.meas,
+			Metadata:     s.meta,
+		}
+		r.deliver(ctx, hs, &s.ev)
+	}
+	s.release()
+}
