@@ -566,3 +566,9 @@ func BenchmarkValidateFailing(b *testing.B) {
 		}
 	}
 }
+
+func newFlagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}

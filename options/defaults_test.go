@@ -1,0 +1,33 @@
+package options_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ecopatterns/ecopatterns/options"
+	"github.com/ecopatterns/ecopatterns/stopper"
+	"github.com/ecopatterns/ecopatterns/telemetry"
+)
+
+// TestEveryPackageDefaultsValidate checks the DefaultOptions of every
+// package of the module: each validates, two calls return equal but
+// independent values, and each binds to flags and environment without error
+// (every field has a text form or is tagged out).
+func TestEveryPackageDefaultsValidate(t *testing.T) {
+	type validator interface{ Validate() error }
+	cases := map[string]func() any{
+		"stopper":   func() any { o := stopper.DefaultOptions(); return &o },
+		"telemetry": func() any { o := telemetry.DefaultOptions(); return &o },
+	}
+	for name, defaults := range cases {
+		t.Run(name, func(t *testing.T) {
+			a, b := defaults(), defaults()
+			require.NoError(t, a.(validator).Validate())
+			require.Empty(t, options.Diff(a, b), "two DefaultOptions values differ")
+			require.NotSame(t, a, b)
+			require.NoError(t, options.BindFlags(newFlagSet(), name, a))
+			require.NoError(t, options.LoadEnv("ECOPATTERNS_TEST_"+name, a))
+		})
+	}
+}

@@ -1,0 +1,588 @@
+package stopper
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/ecopatterns/ecopatterns/telemetry"
+)
+
+// Stopper owns the goroutines of one component. It admits tasks until it
+// starts quiescing; from then on every Run* method returns ErrUnavailable,
+// the contexts of running tasks are cancelled with cause ErrQuiescing, and
+// Quiesce and Stop wait for those tasks to return. Stop then runs the
+// closers, newest first, and closes IsStopped.
+//
+// A Stopper is created with New and is safe for concurrent use. It has no
+// useful zero value.
+type Stopper struct {
+	opts   Options
+	tel    *telemetry.Registry
+	epoch  time.Time // ages are measured from here
+	labels context.Context
+	id     uint64
+
+	quiescing atomic.Bool
+	qctx      context.Context // cancelled, with cause ErrQuiescing, at quiesce
+	qcancel   context.CancelCauseFunc
+	drained   chan struct{} // closed when quiescing and no task runs
+	drainOnce sync.Once
+	quiesced  chan struct{} // closed after drained, once the drain is reported
+	beginOnce sync.Once
+
+	shardMask uint32
+	shards    []shard
+
+	// lastCtx caches the context handed to tasks started with the same
+	// parent context as the previous one, which saves an allocation per
+	// task in the common case of a loop or server using one context.
+	lastCtx atomic.Pointer[taskCtx]
+
+	stopOnce sync.Once
+	stopped  chan struct{}
+
+	mu       sync.Mutex // guards the fields below; never held while user code runs
+	closers  []Closer
+	children []*Stopper
+	panics   []error
+	parent   *Stopper
+	isStop   bool // stop procedure has finished closers
+}
+
+// shard is one of several independently locked sets of running tasks, so
+// that admissions on different cores do not contend.
+type shard struct {
+	mu    sync.Mutex
+	n     int
+	slots []slot
+	free  []int32
+	_     [64]byte // keep shards on separate cache lines
+}
+
+type slot struct {
+	name  string
+	start time.Duration // since the stopper's epoch
+	pc    uintptr       // the task function's entry, for reports
+}
+
+// Closer is something the stopper closes at the end of Stop.
+type Closer interface {
+	Close()
+}
+
+// CloserFn adapts a function to Closer.
+type CloserFn func()
+
+// Close calls f.
+func (f CloserFn) Close() { f() }
+
+var stopperIDs atomic.Uint64
+
+// New returns a running Stopper. It returns an error naming every bad field
+// when opts does not validate.
+func New(opts Options) (*Stopper, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("stopper: invalid options: %w", err)
+	}
+	return newStopper(opts, nil), nil
+}
+
+func newStopper(opts Options, parent *Stopper) *Stopper {
+	tel := opts.Telemetry
+	if tel == nil {
+		tel = telemetry.Default()
+	}
+	n := 4 * runtime.GOMAXPROCS(0)
+	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
+	n = min(n, 64)
+	s := &Stopper{
+		opts:      opts,
+		tel:       tel,
+		epoch:     time.Now(),
+		id:        stopperIDs.Add(1),
+		drained:   make(chan struct{}),
+		quiesced:  make(chan struct{}),
+		stopped:   make(chan struct{}),
+		shardMask: uint32(n - 1),
+		shards:    make([]shard, n),
+		parent:    parent,
+	}
+	s.labels = pprof.WithLabels(context.Background(), pprof.Labels(labelKey, s.label()))
+	// The quiesce context is a root on purpose: it belongs to the stopper,
+	// not to any caller, and is cancelled only by quiescing.
+	s.qctx, s.qcancel = context.WithCancelCause(context.Background())
+	track(s)
+	return s
+}
+
+// labelKey is the pprof label set on every asynchronous task goroutine.
+const labelKey = "ecopatterns.stopper"
+
+func (s *Stopper) label() string { return fmt.Sprintf("%s#%d", s.opts.Name, s.id) }
+
+// Name returns the stopper's name.
+func (s *Stopper) Name() string { return s.opts.Name }
+
+// NewChild returns a stopper whose quiesce is part of s's: when s quiesces
+// it first quiesces every child and waits for them to drain, and when s
+// stops it first stops every child. The child has s's options with the name
+// parent-name/name. It returns ErrUnavailable when s is already quiescing and
+// an error for an empty name.
+func (s *Stopper) NewChild(name string) (*Stopper, error) {
+	if name == "" {
+		return nil, errors.New("stopper: NewChild: name is empty")
+	}
+	opts := s.opts
+	opts.Name = s.opts.Name + "/" + name
+	opts.Telemetry = s.tel
+	c := newStopper(opts, s)
+	s.mu.Lock()
+	if s.quiescing.Load() {
+		s.mu.Unlock()
+		c.markStopped()
+		return nil, ErrUnavailable
+	}
+	s.children = append(s.children, c)
+	s.mu.Unlock()
+	return c, nil
+}
+
+// monoSince returns the time since the stopper's epoch on the monotonic
+// clock.
+func (s *Stopper) monoSince() time.Duration { return time.Since(s.epoch) }
+
+// admit registers a task, or reports false when the stopper is quiescing.
+func (s *Stopper) admit(name string, pc uintptr) (*shard, int32, bool) {
+	if s.quiescing.Load() {
+		return nil, 0, false
+	}
+	sh := &s.shards[rand.Uint32()&s.shardMask]
+	start := s.monoSince()
+	sh.mu.Lock()
+	// Checked again under the shard lock: Quiesce sets the flag and then
+	// locks every shard to count, so a task either sees the flag here or is
+	// counted there.
+	if s.quiescing.Load() {
+		sh.mu.Unlock()
+		return nil, 0, false
+	}
+	var i int32
+	if n := len(sh.free); n > 0 {
+		i = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+	} else {
+		i = int32(len(sh.slots))
+		sh.slots = append(sh.slots, slot{})
+	}
+	sh.slots[i] = slot{name: name, start: start, pc: pc}
+	sh.n++
+	sh.mu.Unlock()
+	return sh, i, true
+}
+
+// release unregisters a task and, when it was the last one of a quiescing
+// stopper, signals the drain.
+func (s *Stopper) release(sh *shard, i int32) {
+	sh.mu.Lock()
+	sh.slots[i] = slot{}
+	sh.free = append(sh.free, i)
+	sh.n--
+	last := sh.n == 0
+	sh.mu.Unlock()
+	if last && s.quiescing.Load() {
+		s.checkDrained()
+	}
+}
+
+// checkDrained closes drained when no task runs. Only called once quiescing,
+// when counts only go down.
+func (s *Stopper) checkDrained() {
+	if s.NumTasks() == 0 {
+		s.drainOnce.Do(func() { close(s.drained) })
+	}
+}
+
+// NumTasks returns the number of tasks running now.
+func (s *Stopper) NumTasks() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.n
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// TaskInfo describes the running tasks that share a name.
+type TaskInfo struct {
+	// Name is the tasks' name.
+	Name string
+	// Started is when the oldest of them started.
+	Started time.Time
+	// Count is how many are running.
+	Count int
+}
+
+type running struct {
+	name  string
+	start time.Duration
+	pc    uintptr
+}
+
+func (s *Stopper) running() []running {
+	var out []running
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		if sh.n > 0 {
+			for _, sl := range sh.slots {
+				if sl.name != "" {
+					out = append(out, running(sl))
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].start < out[b].start })
+	return out
+}
+
+// RunningTasks returns the running tasks grouped by name, oldest group
+// first.
+func (s *Stopper) RunningTasks() []TaskInfo {
+	var out []TaskInfo
+	index := map[string]int{}
+	for _, r := range s.running() {
+		if i, ok := index[r.name]; ok {
+			out[i].Count++
+			continue
+		}
+		index[r.name] = len(out)
+		out = append(out, TaskInfo{Name: r.name, Started: s.epoch.Add(r.start), Count: 1})
+	}
+	return out
+}
+
+// ShouldQuiesce returns a channel that is closed when the stopper starts
+// quiescing. Long-running tasks select on it (or on their context, which is
+// cancelled at the same moment).
+func (s *Stopper) ShouldQuiesce() <-chan struct{} { return s.qctx.Done() }
+
+// IsStopped returns a channel that is closed when Stop has finished: every
+// task returned and every closer ran.
+func (s *Stopper) IsStopped() <-chan struct{} { return s.stopped }
+
+// WithCancelOnQuiesce returns a context derived from ctx that is also
+// cancelled, with cause ErrQuiescing, when the stopper quiesces; when it
+// already has, the returned context is already cancelled. Call cancel when
+// done with the context to release its resources.
+func (s *Stopper) WithCancelOnQuiesce(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = s.qctx
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	if s.quiescing.Load() {
+		cancel(ErrQuiescing)
+		return cctx, func() {}
+	}
+	stop := context.AfterFunc(s.qctx, func() { cancel(ErrQuiescing) })
+	return cctx, func() {
+		stop()
+		cancel(context.Canceled)
+	}
+}
+
+// AddCloser registers c to be closed at the end of Stop, after every task
+// has returned. Closers run newest first. After Stop has run the closers,
+// AddCloser closes c at once, in the caller's goroutine. A nil c is ignored.
+func (s *Stopper) AddCloser(c Closer) {
+	if c == nil {
+		return
+	}
+	if f, ok := c.(CloserFn); ok && f == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.isStop {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	s.closers = append(s.closers, c)
+	s.mu.Unlock()
+}
+
+// calledFromTask reports whether ctx belongs to a task of s or of one of its
+// descendants.
+func (s *Stopper) calledFromTask(ctx context.Context) bool {
+	for ctx != nil {
+		tc, _ := ctx.Value(taskKey{}).(*taskCtx)
+		if tc == nil {
+			return false
+		}
+		for p := tc.s; p != nil; p = p.parent {
+			if p == s {
+				return true
+			}
+		}
+		ctx = tc.parent
+	}
+	return false
+}
+
+// beginQuiesce makes the stopper refuse tasks and cancels task contexts,
+// after quiescing its children. It does not wait for the drain.
+func (s *Stopper) beginQuiesce(ctx context.Context) {
+	s.beginOnce.Do(func() {
+		s.mu.Lock()
+		s.quiescing.Store(true) // under mu: NewChild checks it under mu
+		s.mu.Unlock()
+		s.qcancel(ErrQuiescing)
+		n := s.NumTasks()
+		s.checkDrained()
+		go s.watchDrain(ctx, n)
+	})
+}
+
+// watchDrain reports the drain: the quiesce span, and a DrainStalled event
+// and log record every SlowQuiesceInterval until the last task returns.
+func (s *Stopper) watchDrain(ctx context.Context, n int) {
+	defer close(s.quiesced)
+	// The drain belongs to the stopper; the caller's cancellation must not
+	// cut the reports short, but its values (trace ids) are kept.
+	ctx = context.WithoutCancel(ctx)
+	meta := []slog.Attr{slog.String("stopper", s.opts.Name)}
+	_ = s.tel.Span(ctx, QuiesceSpan, meta, func(ctx context.Context, sc *telemetry.Scope) error {
+		sc.AddMeasurements(telemetry.Int("tasks", int64(n)))
+		t := time.NewTicker(s.opts.SlowQuiesceInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.drained:
+				return nil
+			case <-t.C:
+				s.reportStalled(ctx)
+			}
+		}
+	})
+}
+
+func (s *Stopper) reportStalled(ctx context.Context) {
+	rs := s.running()
+	if len(rs) == 0 {
+		return
+	}
+	now := s.monoSince()
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%s (%s)", r.name, (now-r.start).Round(time.Millisecond)))
+	}
+	list := strings.Join(parts, ", ")
+	oldest := now - rs[0].start
+	s.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "stopper: still draining",
+		slog.String("stopper", s.opts.Name), slog.Int("tasks", len(rs)),
+		slog.Duration("oldest", oldest), slog.String("running", list))
+	s.tel.Emit(ctx, DrainStalled, []telemetry.Measurement{telemetry.Int("tasks", int64(len(rs))), telemetry.Dur("oldest", oldest)},
+		slog.String("stopper", s.opts.Name), slog.String("running", list))
+}
+
+// Quiesce makes the stopper refuse new tasks, cancels the contexts of the
+// running ones (cause ErrQuiescing) and waits until they have returned. It
+// first does the same for every child stopper. When ctx ends first it
+// returns a *StuckTasksError naming the tasks still running; the drain goes
+// on. Calling it with the context of one of the stopper's own tasks returns
+// ErrCalledFromTask and does nothing.
+func (s *Stopper) Quiesce(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("stopper: Quiesce: ctx is nil")
+	}
+	if s.calledFromTask(ctx) {
+		return fmt.Errorf("stopper %q: Quiesce: %w", s.opts.Name, ErrCalledFromTask)
+	}
+	return s.quiesce(ctx)
+}
+
+// quiesce drains the children, one after the other, then s. When ctx ends
+// first, every stopper of the tree starts quiescing at once, so that none
+// admits tasks after the call returns, and the error names what still runs.
+func (s *Stopper) quiesce(ctx context.Context) error {
+	for _, c := range s.childList() {
+		if err := c.quiesce(ctx); err != nil {
+			s.beginAll(ctx)
+			return s.stuckError(ctx)
+		}
+	}
+	s.beginQuiesce(ctx)
+	select {
+	case <-s.quiesced:
+		return nil
+	case <-ctx.Done():
+		s.beginAll(ctx)
+		return s.stuckError(ctx)
+	}
+}
+
+func (s *Stopper) childList() []*Stopper {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.children)
+}
+
+// tree returns s and its descendants.
+func (s *Stopper) tree() []*Stopper {
+	out := []*Stopper{s}
+	for i := 0; i < len(out); i++ {
+		out = append(out, out[i].childList()...)
+	}
+	return out
+}
+
+// stuckError describes the tasks of s and its descendants still running
+// when ctx ended.
+func (s *Stopper) stuckError(ctx context.Context) error {
+	e := &StuckTasksError{Stopper: s.opts.Name, cause: context.Cause(ctx)}
+	var marks []string
+	for _, st := range s.tree() {
+		now := st.monoSince()
+		for _, r := range st.running() {
+			t := StuckTask{Stopper: st.opts.Name, Name: r.name, Age: now - r.start, Func: "?", Location: "?"}
+			if f := runtime.FuncForPC(r.pc); f != nil {
+				file, line := f.FileLine(r.pc)
+				t.Func, t.Location = f.Name(), fmt.Sprintf("%s:%d", file, line)
+			}
+			e.Tasks = append(e.Tasks, t)
+		}
+		marks = append(marks, fmt.Sprintf("%q:%q", labelKey, st.label()))
+	}
+	if len(e.Tasks) == 0 {
+		return nil // the drain won the race against ctx
+	}
+	sort.SliceStable(e.Tasks, func(a, b int) bool { return e.Tasks[a].Age > e.Tasks[b].Age })
+	e.Stacks = taskStacks(marks)
+	return e
+}
+
+// taskStacks returns the goroutine profile entries whose labels hold one of
+// marks.
+func taskStacks(marks []string) string {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		return ""
+	}
+	var out []string
+	for _, block := range strings.Split(buf.String(), "\n\n") {
+		for _, m := range marks {
+			if strings.Contains(block, m) {
+				out = append(out, strings.TrimSpace(block))
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// Stop quiesces the stopper (children first), waits for every task to
+// return, stops the children, runs the closers newest first, and closes
+// IsStopped. It returns nil when all that finished, joined with the
+// *TaskPanicError of every panic recovered under RecoverOnPanic.
+//
+// When ctx ends first, Stop returns a *StuckTasksError naming the tasks still
+// running, with their stacks; the stop goes on in the background and the
+// closers run once those tasks return. Stop is idempotent and safe to call
+// concurrently: every call waits for the same stop, each bounded by its own
+// ctx. Calling it with the context of one of the stopper's own tasks returns
+// ErrCalledFromTask and does nothing.
+func (s *Stopper) Stop(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("stopper: Stop: ctx is nil")
+	}
+	if s.calledFromTask(ctx) {
+		return fmt.Errorf("stopper %q: Stop: %w", s.opts.Name, ErrCalledFromTask)
+	}
+	s.stopOnce.Do(func() {
+		go s.stopProcedure(context.WithoutCancel(ctx))
+	})
+	select {
+	case <-s.stopped:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return errors.Join(s.panics...)
+	case <-ctx.Done():
+		s.beginAll(ctx)
+		select {
+		case <-s.stopped: // finished meanwhile
+			return nil
+		default:
+		}
+		if err := s.stuckError(ctx); err != nil {
+			return err
+		}
+		// Every task has returned; what remains (closers) is quick or the
+		// closers' own business.
+		return &StuckTasksError{Stopper: s.opts.Name, cause: context.Cause(ctx)}
+	}
+}
+
+// beginAll begins quiescing s and its descendants, children first, without
+// waiting.
+func (s *Stopper) beginAll(ctx context.Context) {
+	for _, c := range s.childList() {
+		c.beginAll(ctx)
+	}
+	s.beginQuiesce(ctx)
+}
+
+func (s *Stopper) stopProcedure(ctx context.Context) {
+	_ = s.quiesce(ctx) // ctx never ends: waits for the drain
+	for _, c := range s.childList() {
+		_ = c.Stop(ctx)
+	}
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.isStop = true
+	s.mu.Unlock()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i].Close()
+	}
+	s.markStopped()
+}
+
+func (s *Stopper) markStopped() {
+	if p := s.parent; p != nil {
+		p.mu.Lock()
+		p.children = slices.DeleteFunc(p.children, func(c *Stopper) bool { return c == s })
+		p.mu.Unlock()
+	}
+	untrack(s)
+	s.mu.Lock()
+	s.isStop = true
+	s.mu.Unlock()
+	select {
+	case <-s.stopped:
+	default:
+		close(s.stopped)
+	}
+}
+
+// ctxIdentity returns the two words of an interface value, so that two
+// contexts can be compared for identity even when their dynamic type is not
+// comparable (== would panic).
+func ctxIdentity(ctx context.Context) [2]unsafe.Pointer {
+	return *(*[2]unsafe.Pointer)(unsafe.Pointer(&ctx))
+}

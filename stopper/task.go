@@ -1,0 +1,300 @@
+package stopper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"runtime/pprof"
+	"time"
+
+	"github.com/ecopatterns/ecopatterns/telemetry"
+)
+
+// TaskOpts configures one asynchronous task.
+type TaskOpts struct {
+	// Name names the task in reports; by convention
+	// "<package>.<component>: <what it does>". It must not be empty.
+	Name string
+	// Limiter, when not nil, bounds how many tasks sharing it run at once.
+	Limiter *Limiter
+	// WaitForLimiter makes RunAsyncTaskEx wait for a free slot (until ctx
+	// is cancelled or the stopper quiesces) instead of returning
+	// ErrThrottled when the limiter is full.
+	WaitForLimiter bool
+	// NoCancelOnQuiesce keeps the task's context alive when the stopper
+	// quiesces. Stop still waits for the task, so it must end by itself.
+	NoCancelOnQuiesce bool
+}
+
+// taskKey finds the innermost task context in a context chain.
+type taskKey struct{}
+
+// taskCtx is the context a task runs with. It marks the task as belonging to
+// s (so Stop and Quiesce can refuse to wait for themselves) and, unless
+// inherit is set, takes its values from parent and its cancellation from the
+// stopper alone.
+type taskCtx struct {
+	parent  context.Context
+	s       *Stopper
+	inherit bool // cancellation and deadline come from parent
+}
+
+func (c *taskCtx) Deadline() (time.Time, bool) {
+	if c.inherit {
+		return c.parent.Deadline()
+	}
+	return time.Time{}, false
+}
+
+func (c *taskCtx) Done() <-chan struct{} {
+	if c.inherit {
+		return c.parent.Done()
+	}
+	return c.s.qctx.Done()
+}
+
+func (c *taskCtx) Err() error {
+	if c.inherit {
+		return c.parent.Err()
+	}
+	return c.s.qctx.Err()
+}
+
+func (c *taskCtx) Value(key any) any {
+	if _, ok := key.(taskKey); ok {
+		return c
+	}
+	if !c.inherit {
+		// Lets context.Cause and derived contexts find the stopper's
+		// cancellation (and its cause, ErrQuiescing) rather than the
+		// parent's.
+		if v := c.s.qctx.Value(key); v != nil {
+			return v
+		}
+	}
+	return c.parent.Value(key)
+}
+
+func (c *taskCtx) String() string { return "stopper.taskCtx(" + c.s.opts.Name + ")" }
+
+// detachedCtx returns a context with parent's values whose cancellation is
+// the stopper's quiesce. Consecutive calls with the same parent share one.
+func (s *Stopper) detachedCtx(parent context.Context) context.Context {
+	if c := s.lastCtx.Load(); c != nil && ctxIdentity(c.parent) == ctxIdentity(parent) {
+		return c
+	}
+	c := &taskCtx{parent: parent, s: s}
+	s.lastCtx.Store(c)
+	return c
+}
+
+// checkArgs validates what every Run* method takes.
+func checkArgs(method string, ctx context.Context, name string, fnNil bool) error {
+	switch {
+	case ctx == nil:
+		return fmt.Errorf("stopper: %s: ctx is nil", method)
+	case name == "":
+		return fmt.Errorf("stopper: %s: task name is empty", method)
+	case fnNil:
+		return fmt.Errorf("stopper: %s: task %q: function is nil", method, name)
+	}
+	return nil
+}
+
+func funcPC(f any) uintptr { return reflect.ValueOf(f).Pointer() }
+
+// RunTask runs f in the calling goroutine as a task of the stopper. It
+// returns ErrUnavailable without calling f when the stopper is quiescing.
+// f's context is ctx, also cancelled (cause ErrQuiescing) when the stopper
+// quiesces. Under RecoverOnPanic a panic in f is returned as a
+// *TaskPanicError.
+func (s *Stopper) RunTask(ctx context.Context, name string, f func(context.Context)) error {
+	if err := checkArgs("RunTask", ctx, name, f == nil); err != nil {
+		return err
+	}
+	return s.runSync(ctx, name, funcPC(f), func(ctx context.Context) error { f(ctx); return nil })
+}
+
+// RunTaskWithErr is RunTask for a function that returns an error, which it
+// returns.
+func (s *Stopper) RunTaskWithErr(ctx context.Context, name string, f func(context.Context) error) error {
+	if err := checkArgs("RunTaskWithErr", ctx, name, f == nil); err != nil {
+		return err
+	}
+	return s.runSync(ctx, name, funcPC(f), f)
+}
+
+func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f func(context.Context) error) (err error) {
+	sh, idx, ok := s.admit(name, pc)
+	if !ok {
+		return ErrUnavailable
+	}
+	tctx, done := s.syncCtx(ctx)
+	defer func() {
+		done()
+		s.release(sh, idx)
+		if v := recover(); v != nil {
+			err = s.taskPanicked(ctx, name, v, debug.Stack())
+		}
+	}()
+	return s.body(tctx, name, false, f)
+}
+
+// syncCtx returns the context of a synchronous task: ctx, also cancelled at
+// quiesce, and a function to call when the task is done.
+func (s *Stopper) syncCtx(ctx context.Context) (context.Context, func()) {
+	if ctx.Done() == nil {
+		// ctx can never be cancelled, so the stopper's quiesce is the only
+		// cancellation: the cheap shared context does.
+		return s.detachedCtx(ctx), func() {}
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.qctx, func() { cancel(ErrQuiescing) })
+	return &taskCtx{parent: cctx, s: s, inherit: true}, func() {
+		stop()
+		cancel(context.Canceled)
+	}
+}
+
+// body runs f, inside a task span when a handler listens.
+func (s *Stopper) body(ctx context.Context, name string, async bool, f func(context.Context) error) error {
+	if !s.tel.Enabled(TaskSpan.Start) && !s.tel.Enabled(TaskSpan.Stop) && !s.tel.Enabled(TaskSpan.Exception) {
+		return f(ctx)
+	}
+	meta := []slog.Attr{slog.String("stopper", s.opts.Name), slog.String("task", name), slog.Bool("async", async)}
+	return s.tel.Span(ctx, TaskSpan, meta, func(ctx context.Context, _ *telemetry.Scope) error { return f(ctx) })
+}
+
+// taskPanicked reports a recovered task panic. Under RepanicOnPanic it
+// re-panics; it must therefore be called from the deferred function that
+// recovered, so the panicking frames are still on the stack.
+func (s *Stopper) taskPanicked(ctx context.Context, name string, v any, stack []byte) error {
+	perr := &TaskPanicError{Task: name, Value: v, Stack: stack}
+	s.opts.Logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "stopper: task panicked",
+		slog.String("stopper", s.opts.Name), slog.String("task", name), slog.Any("panic", v),
+		slog.String("stack", string(stack)), slog.String("policy", string(s.opts.OnPanic)))
+	if s.opts.OnPanic == RepanicOnPanic {
+		panic(v)
+	}
+	s.mu.Lock()
+	s.panics = append(s.panics, perr)
+	s.mu.Unlock()
+	s.beginAll(ctx)
+	return perr
+}
+
+// RunAsyncTask runs f in a new goroutine as a task of the stopper. It
+// returns ErrUnavailable without starting f when the stopper is quiescing.
+//
+// f's context keeps ctx's values but not its cancellation or deadline: a
+// request that ends must not kill the work it started. It is cancelled, with
+// cause ErrQuiescing, when the stopper quiesces. The goroutine carries the
+// pprof label ecopatterns.stopper=<name>#<id>, so goroutine profiles can be
+// filtered to the stopper's tasks.
+func (s *Stopper) RunAsyncTask(ctx context.Context, name string, f func(context.Context)) error {
+	if err := checkArgs("RunAsyncTask", ctx, name, f == nil); err != nil {
+		return err
+	}
+	return s.runAsync(ctx, name, nil, false, f)
+}
+
+// RunAsyncTaskEx is RunAsyncTask with options: a limiter bounding
+// concurrency (ErrThrottled when it is full and WaitForLimiter is false; a
+// wait ends with ctx's error when ctx is cancelled and with ErrUnavailable
+// when the stopper quiesces), and opting out of quiesce cancellation.
+func (s *Stopper) RunAsyncTaskEx(ctx context.Context, opts TaskOpts, f func(context.Context)) error {
+	if err := checkArgs("RunAsyncTaskEx", ctx, opts.Name, f == nil); err != nil {
+		return err
+	}
+	if s.quiescing.Load() {
+		return ErrUnavailable
+	}
+	if opts.Limiter != nil {
+		if err := opts.Limiter.acquire(ctx, s, opts.WaitForLimiter); err != nil {
+			return err
+		}
+	}
+	err := s.runAsync(ctx, opts.Name, opts.Limiter, opts.NoCancelOnQuiesce, f)
+	if err != nil && opts.Limiter != nil {
+		opts.Limiter.release()
+	}
+	return err
+}
+
+func (s *Stopper) runAsync(ctx context.Context, name string, lim *Limiter, noCancel bool, f func(context.Context)) error {
+	sh, idx, ok := s.admit(name, funcPC(f))
+	if !ok {
+		return ErrUnavailable
+	}
+	var tctx context.Context
+	if noCancel {
+		tctx = &taskCtx{parent: context.WithoutCancel(ctx), s: s, inherit: true}
+	} else {
+		tctx = s.detachedCtx(ctx)
+	}
+	go func() {
+		defer func() {
+			// The limiter slot is freed first, so a drained stopper has
+			// freed every slot its tasks held.
+			if lim != nil {
+				lim.release()
+			}
+			s.release(sh, idx)
+			if v := recover(); v != nil {
+				_ = s.taskPanicked(tctx, name, v, debug.Stack())
+			}
+		}()
+		pprof.SetGoroutineLabels(s.labels)
+		_ = s.body(tctx, name, true, func(ctx context.Context) error { f(ctx); return nil })
+	}()
+	return nil
+}
+
+// RunPeriodic runs fn every interval in an asynchronous task until the
+// stopper quiesces. The first run is one interval after the call. A run that
+// takes longer than interval delays the next one; runs never overlap. It
+// returns ErrUnavailable when the stopper is quiescing and an error for a
+// non-positive interval.
+func (s *Stopper) RunPeriodic(ctx context.Context, name string, interval time.Duration, fn func(context.Context)) error {
+	if err := checkArgs("RunPeriodic", ctx, name, fn == nil); err != nil {
+		return err
+	}
+	if interval <= 0 {
+		return fmt.Errorf("stopper: RunPeriodic: task %q: interval %s must be > 0", name, interval)
+	}
+	return s.runAsync(ctx, name, nil, false, func(ctx context.Context) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	})
+}
+
+// RunDelayed runs fn once, after delay, in an asynchronous task; when the
+// stopper quiesces first, fn never runs. It returns ErrUnavailable when the
+// stopper is quiescing and an error for a negative delay.
+func (s *Stopper) RunDelayed(ctx context.Context, name string, delay time.Duration, fn func(context.Context)) error {
+	if err := checkArgs("RunDelayed", ctx, name, fn == nil); err != nil {
+		return err
+	}
+	if delay < 0 {
+		return fmt.Errorf("stopper: RunDelayed: task %q: delay %s must be >= 0", name, delay)
+	}
+	return s.runAsync(ctx, name, nil, false, func(ctx context.Context) {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			fn(ctx)
+		}
+	})
+}
