@@ -46,7 +46,7 @@ type snapshot struct {
 type attachment struct {
 	id       string
 	patterns []string
-	handler  Handler
+	handle   func(context.Context, *Event) // the handler's method, bound once at Attach
 	failures atomic.Int64
 	detached atomic.Bool
 }
@@ -109,7 +109,10 @@ func (r *Registry) Attach(id string, patterns []string, h Handler) error {
 			return fmt.Errorf("telemetry: Attach %q: %w", id, err)
 		}
 	}
-	a := &attachment{id: id, patterns: slices.Clone(patterns), handler: h}
+	a := &attachment{id: id, patterns: slices.Clone(patterns), handle: h.Handle}
+	if f, ok := h.(HandlerFunc); ok {
+		a.handle = f // skips one indirect call per event
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -266,22 +269,30 @@ func (r *Registry) emit(ctx context.Context, name Name, measurements []Measureme
 	p.release()
 }
 
+// deliver calls the handlers in order. A panicking handler is reported and
+// delivery goes on with the next one; the emitter never sees the panic.
 func (r *Registry) deliver(ctx context.Context, hs []*attachment, e *Event) {
-	for _, a := range hs {
-		if !a.detached.Load() {
-			r.call(ctx, a, e)
-		}
+	for i := 0; i < len(hs); {
+		i = r.deliverFrom(ctx, hs, e, i)
 	}
 }
 
-// call runs one handler, recovering a panic so the emitter is unaffected.
-func (r *Registry) call(ctx context.Context, a *attachment, e *Event) {
+// deliverFrom calls hs[i:] and returns len(hs), or, when a handler panics,
+// the index of the handler after it. One deferred recover covers the whole
+// run instead of one per handler.
+func (r *Registry) deliverFrom(ctx context.Context, hs []*attachment, e *Event, i int) (next int) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.handlerFailed(ctx, a, e, v, debug.Stack())
+			r.handlerFailed(ctx, hs[next], e, v, debug.Stack())
+			next++
 		}
 	}()
-	a.handler.Handle(ctx, e)
+	for next = i; next < len(hs); next++ {
+		if a := hs[next]; !a.detached.Load() {
+			a.handle(ctx, e)
+		}
+	}
+	return next
 }
 
 func (r *Registry) handlerFailed(ctx context.Context, a *attachment, e *Event, v any, stack []byte) {

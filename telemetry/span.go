@@ -113,8 +113,8 @@ var errNilSpanFunc = errors.New("telemetry: Span: fn is nil")
 // fn(ctx, nil) and nothing else: no clock reads, no allocation. With
 // handlers, metadata is copied, so callers may reuse it.
 func (r *Registry) Span(ctx context.Context, name SpanName, metadata []slog.Attr, fn func(ctx context.Context, s *Scope) error) error {
-	// Kept small enough to inline: with no handler attached to the registry
-	// the caller pays one atomic load on top of calling fn.
+	// With no handler attached to the registry the cost is one atomic load
+	// on top of calling fn.
 	if r != nil && r.snap.Load() != nil || fn == nil {
 		return r.span(ctx, name, metadata, fn)
 	}
