@@ -53,7 +53,10 @@
 // Implement [Handler] (one method) to send events anywhere; [HandlerFunc]
 // adapts a function. The contract, stated on Handler.Handle: it runs
 // synchronously, must not keep the event after it returns (keep
-// [Event.Clone]), and may attach, detach and emit.
+// [Event.Clone]), and may attach, detach and emit. A handler that must
+// shape the context a span's function runs with (a tracing bridge putting its
+// span there, so instrumented code inside becomes its child) also implements
+// [StartHandler].
 //
 // # What it deliberately does not do
 //

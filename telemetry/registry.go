@@ -47,6 +47,7 @@ type attachment struct {
 	id       string
 	patterns []string
 	handle   func(context.Context, *Event) // the handler's method, bound once at Attach
+	start    func(context.Context, *Event) context.Context // HandleStart of a StartHandler, or nil
 	failures atomic.Int64
 	detached atomic.Bool
 }
@@ -112,6 +113,9 @@ func (r *Registry) Attach(id string, patterns []string, h Handler) error {
 	a := &attachment{id: id, patterns: slices.Clone(patterns), handle: h.Handle}
 	if f, ok := h.(HandlerFunc); ok {
 		a.handle = f // skips one indirect call per event
+	}
+	if sh, ok := h.(StartHandler); ok {
+		a.start = sh.HandleStart
 	}
 
 	r.mu.Lock()
@@ -267,6 +271,38 @@ func (r *Registry) emit(ctx context.Context, name Name, measurements []Measureme
 	}
 	r.deliver(ctx, hs, &p.ev)
 	p.release()
+}
+
+// deliverStart delivers a span's start event and returns the context the
+// span's function runs with: ctx as shaped by the StartHandlers among hs.
+func (r *Registry) deliverStart(ctx context.Context, hs []*attachment, e *Event) context.Context {
+	for i := 0; i < len(hs); {
+		i, ctx = r.deliverStartFrom(ctx, hs, e, i)
+	}
+	return ctx
+}
+
+func (r *Registry) deliverStartFrom(ctx context.Context, hs []*attachment, e *Event, i int) (next int, out context.Context) {
+	out = ctx
+	defer func() {
+		if v := recover(); v != nil {
+			r.handlerFailed(ctx, hs[next], e, v, debug.Stack())
+			next++
+		}
+	}()
+	for next = i; next < len(hs); next++ {
+		a := hs[next]
+		switch {
+		case a.detached.Load():
+		case a.start != nil:
+			if c := a.start(out, e); c != nil {
+				out = c
+			}
+		default:
+			a.handle(out, e)
+		}
+	}
+	return next, out
 }
 
 // deliver calls the handlers in order. A panicking handler is reported and

@@ -107,7 +107,8 @@ var errNilSpanFunc = errors.New("telemetry: Span: fn is nil")
 //
 // Span returns fn's error. All three events carry the same SpanID. fn's
 // context carries the SpanID as the parent of events emitted inside it; it
-// keeps ctx's values, deadline and cancellation.
+// keeps ctx's values, deadline and cancellation, plus what [StartHandler]s
+// added.
 //
 // When no handler is attached to any of the three names, Span calls
 // fn(ctx, nil) and nothing else: no clock reads, no allocation. With
@@ -135,6 +136,7 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 	s.start = len(s.meta)
 	parent := spanIDFrom(ctx)
 	wall, begin := r.clock.now()
+	fnCtx := ctx
 	if len(start) > 0 {
 		s.ev = Event{
 			Name:      name.Start,
@@ -144,7 +146,7 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 			ParentID:  parent,
 			Metadata:  s.meta[:s.start:s.start],
 		}
-		r.deliver(ctx, start, &s.ev)
+		fnCtx = r.deliverStart(ctx, start, &s.ev)
 	}
 
 	returned := false
@@ -166,7 +168,7 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 			panic(v)
 		}
 	}()
-	err := fn(&spanContext{Context: ctx, id: s.id}, s)
+	err := fn(&spanContext{Context: fnCtx, id: s.id}, s)
 	returned = true
 	if err != nil {
 		r.end(ctx, s, name.Exception, exc, parent, wall, begin, KindError, err, nil)

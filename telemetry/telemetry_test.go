@@ -683,3 +683,54 @@ func TestConcurrentAttachDetachEmit(t *testing.T) {
 	defer mu.Unlock()
 	require.Positive(t, seen)
 }
+
+// ctxAdder is a StartHandler that adds a value to the span function's
+// context and records the contexts its events arrive with.
+type ctxAdder struct {
+	key, val string
+	panics   bool
+	mu       sync.Mutex
+	seen     []string // event name and the value seen in its context
+}
+
+type adderKey string
+
+func (h *ctxAdder) HandleStart(ctx context.Context, e *telemetry.Event) context.Context {
+	if h.panics {
+		panic("start handler bug")
+	}
+	h.record(ctx, e)
+	return context.WithValue(ctx, adderKey(h.key), h.val)
+}
+
+func (h *ctxAdder) Handle(ctx context.Context, e *telemetry.Event) { h.record(ctx, e) }
+
+func (h *ctxAdder) record(ctx context.Context, e *telemetry.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, _ := ctx.Value(adderKey(h.key)).(string)
+	h.seen = append(h.seen, e.Name.String()+":"+v)
+}
+
+func TestStartHandlerShapesTheFunctionContext(t *testing.T) {
+	reg := newRegistry(t)
+	a := &ctxAdder{key: "a", val: "1"}
+	b := &ctxAdder{key: "a", val: "2"} // sees a's value, then overrides it
+	bad := &ctxAdder{key: "bad", val: "x", panics: true}
+	require.NoError(t, reg.Attach("a", []string{"ecopatterns.test"}, a))
+	require.NoError(t, reg.Attach("bad", []string{"ecopatterns.test"}, bad))
+	require.NoError(t, reg.Attach("b", []string{"ecopatterns.test"}, b))
+	var got []any
+	require.NoError(t, reg.Span(context.Background(), taskSpan, nil, func(ctx context.Context, _ *telemetry.Scope) error {
+		got = append(got, ctx.Value(adderKey("a")), ctx.Value(adderKey("bad")))
+		reg.Emit(ctx, itemAdded, nil)
+		return nil
+	}))
+	require.Equal(t, []any{"2", nil}, got, "the last start handler's value wins; a panicking one adds nothing")
+	require.Equal(t, []string{"ecopatterns.test.task.start:", "ecopatterns.test.item.added:2", "ecopatterns.test.task.stop:"}, a.seen)
+	require.Equal(t, []string{"ecopatterns.test.task.start:1", "ecopatterns.test.item.added:2", "ecopatterns.test.task.stop:"}, b.seen,
+		"stop events arrive with the context the span started with")
+	for _, h := range reg.Handlers() {
+		require.NotEqual(t, "bad", h.ID, "the panicking start handler was detached")
+	}
+}

@@ -51,7 +51,7 @@ type Bridge struct {
 	spans  spanTable
 }
 
-var _ telemetry.Handler = (*Bridge)(nil)
+var _ telemetry.StartHandler = (*Bridge)(nil)
 
 // New returns a Bridge configured by opts. It returns an error naming every
 // bad field when opts does not validate.
@@ -81,7 +81,7 @@ func (b *Bridge) Handle(ctx context.Context, e *telemetry.Event) {
 	if e.SpanID != 0 {
 		switch {
 		case strings.HasSuffix(name, startSuffix):
-			b.start(ctx, e, name[:len(name)-len(startSuffix)])
+			_ = b.start(ctx, e, name[:len(name)-len(startSuffix)])
 			return
 		case strings.HasSuffix(name, stopSuffix):
 			b.end(ctx, e, name[:len(name)-len(stopSuffix)], false)
@@ -104,14 +104,32 @@ func (b *Bridge) parent(ctx context.Context, id telemetry.SpanID) (trace.Span, b
 	return trace.SpanFromContext(ctx), false
 }
 
-func (b *Bridge) start(ctx context.Context, e *telemetry.Event, spanName string) {
+func (b *Bridge) start(ctx context.Context, e *telemetry.Event, spanName string) context.Context {
 	if p, ok := b.parent(ctx, e.ParentID); ok {
 		ctx = trace.ContextWithSpan(ctx, p)
 	}
-	_, span := b.tracer.Start(ctx, spanName,
+	ctx, span := b.tracer.Start(ctx, spanName,
 		trace.WithTimestamp(e.Time),
 		trace.WithAttributes(appendAttrs(nil, e.Metadata, dropStack)...))
 	b.spans.put(e.SpanID, openSpan{span: span, startMetadata: len(e.Metadata)})
+	return ctx
+}
+
+// HandleStart implements [telemetry.StartHandler]: it starts the
+// OpenTelemetry span of a span's start event and returns a context holding
+// it, so that OpenTelemetry-instrumented code inside the span's function (an
+// HTTP client, a database driver) records its spans as children. Any other
+// event is handled as by Handle, and ctx is returned unchanged.
+func (b *Bridge) HandleStart(ctx context.Context, e *telemetry.Event) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	name := e.Name.String()
+	if e.SpanID != 0 && strings.HasSuffix(name, startSuffix) {
+		return b.start(ctx, e, name[:len(name)-len(startSuffix)])
+	}
+	b.Handle(ctx, e)
+	return ctx
 }
 
 func (b *Bridge) end(ctx context.Context, e *telemetry.Event, prefix string, exception bool) {

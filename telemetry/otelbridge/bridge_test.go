@@ -591,3 +591,18 @@ func TestNewCopiesBoundaries(t *testing.T) {
 	h := rm.ScopeMetrics[0].Metrics[0].Data.(metricdata.Histogram[float64])
 	require.Equal(t, []float64{1, 2}, h.DataPoints[0].Bounds)
 }
+
+func TestOTelCodeInsideSpanIsChild(t *testing.T) {
+	f := newFixture(t)
+	err := f.reg.Span(context.Background(), jobSpan, nil, func(ctx context.Context, _ *telemetry.Scope) error {
+		// OpenTelemetry-instrumented code inside the span's function, such
+		// as an HTTP client, starts its span from the function's context.
+		_, client := f.tp.Tracer("http").Start(ctx, "GET upstream")
+		client.End()
+		return nil
+	})
+	require.NoError(t, err)
+	job, client := f.span(t, "ecopatterns.test.job"), f.span(t, "GET upstream")
+	require.Equal(t, job.SpanContext.SpanID(), client.Parent.SpanID(), "the bridged span is in the function's context")
+	require.Equal(t, job.SpanContext.TraceID(), client.SpanContext.TraceID())
+}

@@ -93,18 +93,18 @@
 // Bridge to narrower prefixes; to bridge traces or metrics only, pass the
 // no-op provider of the other signal.
 //
+// The Bridge is a [telemetry.StartHandler]: it puts the OpenTelemetry span
+// it starts into the context the span's function runs with, so
+// OpenTelemetry-instrumented code inside the function (an HTTP client, a
+// database driver) records its spans as children of the bridged span.
+//
 // # What it deliberately does not do
 //
 // It configures no exporter, processor or resource and installs no global
 // provider: that is the program's job, and one it already does for its other
 // OpenTelemetry instrumentation. It makes no sampling decision of its own;
 // the tracer provider's sampler decides, and a span it drops still parents
-// the spans nested in it. It does not put its OpenTelemetry span into the
-// context of the span's function (a telemetry handler cannot change that
-// context), so an OpenTelemetry span started directly inside a telemetry
-// span's function is a sibling of the bridged span, not its child, and
-// telemetry spans nested inside such an OpenTelemetry span are children of
-// the enclosing telemetry span, as ParentID says. It does not propagate
+// the spans nested in it. It does not propagate
 // context across processes or read baggage; use OpenTelemetry propagators
 // for that.
 package otelbridge
