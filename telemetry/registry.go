@@ -46,7 +46,7 @@ type snapshot struct {
 type attachment struct {
 	id       string
 	patterns []string
-	handle   func(context.Context, *Event) // the handler's method, bound once at Attach
+	handle   func(context.Context, *Event)                 // the handler's method, bound once at Attach
 	start    func(context.Context, *Event) context.Context // HandleStart of a StartHandler, or nil
 	failures atomic.Int64
 	detached atomic.Bool
