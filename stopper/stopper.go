@@ -417,15 +417,22 @@ func (s *Stopper) Quiesce(ctx context.Context) error {
 	return s.quiesce(ctx)
 }
 
-// quiesce drains the children, one after the other, then s. When ctx ends
+// quiesce drains the children, then s. When ctx ends
 // first, every stopper of the tree starts quiescing at once, so that none
 // admits tasks after the call returns, and the error names what still runs.
 func (s *Stopper) quiesce(ctx context.Context) error {
-	for _, c := range s.childList() {
-		if err := c.quiesce(ctx); err != nil {
-			s.beginAll(ctx)
-			return s.stuckError(ctx)
-		}
+	// Children drain side by side, each in its own order, and s begins
+	// only once all of them have drained.
+	children := s.childList()
+	errs := make([]error, len(children))
+	var wg sync.WaitGroup
+	for i, c := range children {
+		wg.Go(func() { errs[i] = c.quiesce(ctx) })
+	}
+	wg.Wait()
+	if errors.Join(errs...) != nil {
+		s.beginAll(ctx)
+		return s.stuckError(ctx)
 	}
 	s.beginQuiesce(ctx)
 	select {

@@ -604,3 +604,23 @@ func TestConcurrentStartStopStress(t *testing.T) {
 		require.Zero(t, s.NumTasks())
 	}
 }
+
+func TestChildrenDrainSideBySide(t *testing.T) {
+	s := newStopper(t)
+	a, err := s.NewChild("a")
+	require.NoError(t, err)
+	b, err := s.NewChild("b")
+	require.NoError(t, err)
+	bCancelled := make(chan struct{})
+	// a's task finishes only after b's task saw its cancellation: with
+	// children drained one after the other this would never end.
+	require.NoError(t, a.RunAsyncTask(context.Background(), "waits for b", func(ctx context.Context) {
+		<-ctx.Done()
+		<-bCancelled
+	}))
+	require.NoError(t, b.RunAsyncTask(context.Background(), "b", func(ctx context.Context) {
+		<-ctx.Done()
+		close(bCancelled)
+	}))
+	stop(t, s)
+}
