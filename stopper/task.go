@@ -82,7 +82,7 @@ func (c *taskCtx) String() string { return "stopper.taskCtx(" + c.s.opts.Name + 
 // detachedCtx returns a context with parent's values whose cancellation is
 // the stopper's quiesce. Consecutive calls with the same parent share one.
 func (s *Stopper) detachedCtx(parent context.Context) context.Context {
-	if c := s.lastCtx.Load(); c != nil && ctxIdentity(c.parent) == ctxIdentity(parent) {
+	if c := s.lastCtx.Load(); c != nil && sameCtx(c.parent, parent) {
 		return c
 	}
 	c := &taskCtx{parent: parent, s: s}
@@ -113,6 +113,9 @@ func funcPC(f any) uintptr { return reflect.ValueOf(f).Pointer() }
 func (s *Stopper) RunTask(ctx context.Context, name string, f func(context.Context)) error {
 	if err := checkArgs("RunTask", ctx, name, f == nil); err != nil {
 		return err
+	}
+	if s.quiescing.Load() {
+		return ErrUnavailable
 	}
 	return s.runSync(ctx, name, funcPC(f), func(ctx context.Context) error { f(ctx); return nil })
 }
@@ -196,6 +199,9 @@ func (s *Stopper) taskPanicked(ctx context.Context, name string, v any, stack []
 func (s *Stopper) RunAsyncTask(ctx context.Context, name string, f func(context.Context)) error {
 	if err := checkArgs("RunAsyncTask", ctx, name, f == nil); err != nil {
 		return err
+	}
+	if s.quiescing.Load() {
+		return ErrUnavailable
 	}
 	return s.runAsync(ctx, name, nil, false, f)
 }
