@@ -11,7 +11,11 @@
 //
 // Its configuration follows the options idiom: DefaultOptions, overridden by
 // environment variables (PROBER_*) and then flags (-prober.*), validated
-// before anything starts, with the non-default values logged once.
+// before anything starts, with the non-default values logged once. Every
+// goroutine (the demo server, each probe) runs under one stopper.Stopper,
+// which it stops with a deadline at the end; probe rounds and probes are
+// telemetry spans, logged through telemetry.SlogHandler (one line per round,
+// every event with -prober.verbose).
 package main
 
 import (
@@ -33,6 +37,8 @@ import (
 	"time"
 
 	"github.com/ecopatterns/ecopatterns/options"
+	"github.com/ecopatterns/ecopatterns/stopper"
+	"github.com/ecopatterns/ecopatterns/telemetry"
 )
 
 // Options configures the prober.
@@ -46,8 +52,8 @@ type Options struct {
 	Timeout time.Duration `usage:"deadline of one probe"`
 	// Duration is how long to run before exiting; it must be > 0.
 	Duration time.Duration `usage:"how long to run before exiting"`
-	// Verbose logs every probe instead of one line per round.
-	Verbose bool `usage:"log every probe"`
+	// Verbose logs every telemetry event instead of one line per round.
+	Verbose bool `usage:"log every telemetry event, not only rounds"`
 }
 
 // DefaultOptions returns the prober's defaults.
@@ -105,74 +111,123 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	logger.Info("starting", "non-default options", options.Diff(DefaultOptions(), opts))
 
+	// Telemetry: one registry for the whole process. By default one line per
+	// probe round; with -prober.verbose every event, the stopper's included.
+	reg, err := telemetry.New(telemetry.DefaultOptions())
+	if err != nil {
+		return err
+	}
+	patterns := []string{roundSpan.Stop.String()}
+	if opts.Verbose {
+		patterns = []string{"prober", "ecopatterns"}
+	}
+	if err := reg.Attach("log", patterns, telemetry.SlogHandler(logger, slog.LevelInfo)); err != nil {
+		return err
+	}
+
+	// Every goroutine of the program runs under one Stopper.
+	sopts := stopper.DefaultOptions()
+	sopts.Name = "prober"
+	sopts.Logger = logger
+	sopts.Telemetry = reg
+	s, err := stopper.New(sopts)
+	if err != nil {
+		return err
+	}
+
 	targets := opts.Targets
 	if len(targets) == 0 {
-		srv, urls, err := startDemoServer(opts.Timeout)
+		urls, err := startDemoServer(ctx, s, opts.Timeout)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
 		targets = urls
 	}
+	client := &http.Client{Timeout: opts.Timeout, Transport: &http.Transport{}}
+	s.AddCloser(stopper.CloserFn(client.CloseIdleConnections))
 
 	// The deadline only stops new rounds; a round in flight finishes, bounded
 	// by the probe timeout, so its results are complete.
 	deadline := time.NewTimer(opts.Duration)
 	defer deadline.Stop()
-	client := &http.Client{Timeout: opts.Timeout, Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
 	outcomes := map[string]map[string]int{} // target -> outcome -> count
 	ticker := time.NewTicker(opts.Interval)
 	defer ticker.Stop()
 	rounds := 0
-	for {
-		results := probeRound(ctx, client, targets)
+	for done := false; !done; {
 		rounds++
-		failed := 0
+		results, err := probeRound(ctx, reg, s, client, targets, rounds)
+		if err != nil {
+			return err
+		}
 		for _, r := range results {
 			if outcomes[r.target] == nil {
 				outcomes[r.target] = map[string]int{}
 			}
 			outcomes[r.target][r.outcome]++
-			if r.outcome != "ok" {
-				failed++
-			}
-			if opts.Verbose {
-				logger.Info("probe", "target", r.target, "outcome", r.outcome, "duration", r.duration)
-			}
 		}
-		logger.Info("round", "n", rounds, "targets", len(results), "failed", failed)
 		select {
 		case <-ctx.Done():
-			printSummary(out, rounds, outcomes)
-			return nil
+			done = true
 		case <-deadline.C:
-			printSummary(out, rounds, outcomes)
-			return nil
+			done = true
 		case <-ticker.C:
 		}
 	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	began := time.Now()
+	if err := s.Stop(stopCtx); err != nil {
+		return err
+	}
+	printSummary(out, rounds, outcomes, time.Since(began))
+	return nil
 }
+
+// The program's own events.
+var (
+	roundSpan = telemetry.MustSpanName("prober.round")
+	probeSpan = telemetry.MustSpanName("prober.probe")
+)
 
 type result struct {
-	target   string
-	outcome  string
-	duration time.Duration
+	target  string
+	outcome string
 }
 
-// probeRound probes every target concurrently and returns the results in
-// target order.
-func probeRound(ctx context.Context, client *http.Client, targets []string) []result {
+// probeRound probes every target concurrently, each probe a task of s
+// inside a probe span, and returns the results in target order.
+func probeRound(ctx context.Context, reg *telemetry.Registry, s *stopper.Stopper, client *http.Client, targets []string, n int) ([]result, error) {
 	results := make([]result, len(targets))
-	var wg sync.WaitGroup
-	for i, target := range targets {
-		wg.Go(func() {
-			start := time.Now()
-			results[i] = result{target: target, outcome: probe(ctx, client, target), duration: time.Since(start)}
-		})
-	}
-	wg.Wait()
-	return results
+	err := reg.Span(ctx, roundSpan, []slog.Attr{slog.Int("round", n)}, func(ctx context.Context, sc *telemetry.Scope) error {
+		var wg sync.WaitGroup
+		for i, target := range targets {
+			wg.Add(1)
+			err := s.RunAsyncTask(ctx, "prober: probe", func(ctx context.Context) {
+				defer wg.Done()
+				_ = reg.Span(ctx, probeSpan, []slog.Attr{slog.String("target", target)}, func(ctx context.Context, sc *telemetry.Scope) error {
+					outcome := probe(ctx, client, target)
+					sc.AddMetadata(slog.String("outcome", outcome))
+					results[i] = result{target: target, outcome: outcome}
+					return nil
+				})
+			})
+			if err != nil {
+				wg.Done()
+				results[i] = result{target: target, outcome: "not-started"}
+			}
+		}
+		wg.Wait()
+		failed := 0
+		for _, r := range results {
+			if r.outcome != "ok" {
+				failed++
+			}
+		}
+		sc.AddMeasurements(telemetry.Int("targets", int64(len(results))), telemetry.Int("failed", int64(failed)))
+		return nil
+	})
+	return results, err
 }
 
 func probe(ctx context.Context, client *http.Client, target string) string {
@@ -200,11 +255,12 @@ func probe(ctx context.Context, client *http.Client, target string) string {
 }
 
 // startDemoServer serves /healthy, /slow (slower than the probe timeout) and
-// /failing on a loopback port.
-func startDemoServer(timeout time.Duration) (*http.Server, []string, error) {
+// /failing on a loopback port, as tasks of s: the server shuts down when s
+// quiesces.
+func startDemoServer(ctx context.Context, s *stopper.Stopper, timeout time.Duration) ([]string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("service: demo server: %w", err)
+		return nil, fmt.Errorf("service: demo server: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -219,13 +275,23 @@ func startDemoServer(timeout time.Duration) (*http.Server, []string, error) {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	if err := s.RunAsyncTask(ctx, "prober.demo: serve", func(context.Context) { _ = srv.Serve(ln) }); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := s.RunAsyncTask(ctx, "prober.demo: shut down on quiesce", func(ctx context.Context) {
+		<-ctx.Done()
+		_ = srv.Close()
+	}); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
 	base := "http://" + ln.Addr().String()
-	return srv, []string{base + "/healthy", base + "/slow", base + "/failing"}, nil
+	return []string{base + "/healthy", base + "/slow", base + "/failing"}, nil
 }
 
-func printSummary(out io.Writer, rounds int, outcomes map[string]map[string]int) {
-	fmt.Fprintf(out, "summary: %d rounds\n", rounds)
+func printSummary(out io.Writer, rounds int, outcomes map[string]map[string]int, stopTime time.Duration) {
+	fmt.Fprintf(out, "summary: %d rounds, stopped in %s\n", rounds, stopTime.Round(time.Millisecond))
 	targets := make([]string, 0, len(outcomes))
 	for t := range outcomes {
 		targets = append(targets, t)

@@ -21,7 +21,9 @@ func TestRunProbesDemoServer(t *testing.T) {
 	require.NoError(t, err)
 	s := out.String()
 	require.Contains(t, s, `msg=starting "non-default options.Interval"=100ms`)
-	require.Contains(t, s, "summary: ")
+	require.Regexp(t, `summary: \d+ rounds, stopped in \d+`, s)
+	require.Regexp(t, `msg=prober.round.stop .*targets=3 failed=2 round=1\n`, s)
+	require.NotContains(t, s, "ecopatterns.stopper.task", "stopper events only with -prober.verbose")
 	require.Regexp(t, `/healthy: ok=\d+\n`, s)
 	require.Regexp(t, `/slow: timeout=\d+\n`, s)
 	require.Regexp(t, `/failing: http-503=\d+\n`, s)
@@ -43,4 +45,18 @@ func TestRunStopsOnCancel(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, run(ctx, []string{"-prober.duration=1h"}, &out))
 	require.Contains(t, out.String(), "summary: 1 rounds")
+}
+
+func TestRunVerboseLogsEveryEvent(t *testing.T) {
+	var out strings.Builder
+	err := run(context.Background(), []string{
+		"-prober.duration=100ms", "-prober.interval=100ms", "-prober.timeout=50ms", "-prober.verbose",
+	}, &out)
+	require.NoError(t, err)
+	s := out.String()
+	require.Contains(t, s, "msg=prober.probe.stop")
+	require.Regexp(t, `msg=prober.probe.stop .*target=http://127.0.0.1:\d+/healthy outcome=ok`, s)
+	require.Contains(t, s, `msg=ecopatterns.stopper.task.start`)
+	require.Contains(t, s, `task="prober: probe"`)
+	require.Contains(t, s, "msg=ecopatterns.stopper.quiesce.stop")
 }
