@@ -73,3 +73,25 @@ func BenchmarkRejected(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkRunTaskCancellableContext(b *testing.B) {
+	s := benchStopper(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.Run("err-only", func(b *testing.B) {
+		f := func(ctx context.Context) { _ = ctx.Err() }
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = s.RunTask(ctx, "bench", f)
+		}
+	})
+	b.Run("done", func(b *testing.B) {
+		f := func(ctx context.Context) { _ = ctx.Done() }
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = s.RunTask(ctx, "bench", f)
+		}
+	})
+	b.StopTimer()
+	_ = s.Stop(context.Background())
+}

@@ -331,16 +331,16 @@ func (s *Stopper) AddCloser(c Closer) {
 // descendants.
 func (s *Stopper) calledFromTask(ctx context.Context) bool {
 	for ctx != nil {
-		tc, _ := ctx.Value(taskKey{}).(*taskCtx)
-		if tc == nil {
+		m, ok := ctx.Value(taskKey{}).(taskMark)
+		if !ok {
 			return false
 		}
-		for p := tc.s; p != nil; p = p.parent {
+		for p := m.s; p != nil; p = p.parent {
 			if p == s {
 				return true
 			}
 		}
-		ctx = tc.parent
+		ctx = m.outer
 	}
 	return false
 }

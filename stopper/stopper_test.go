@@ -624,3 +624,75 @@ func TestChildrenDrainSideBySide(t *testing.T) {
 	}))
 	stop(t, s)
 }
+
+// TestSyncTaskLazyContext covers the context of a synchronous task whose
+// caller's context can be cancelled, asked in every order.
+func TestSyncTaskLazyContext(t *testing.T) {
+	t.Run("Err and Cause without Done, quiesce", func(t *testing.T) {
+		s := newStopper(t)
+		caller, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		require.NoError(t, s.RunTask(caller, "t", func(ctx context.Context) {
+			require.NoError(t, ctx.Err())
+			require.NoError(t, s.RunAsyncTask(context.Background(), "quiescer", func(context.Context) {}))
+			quiesced := make(chan error)
+			go func() { quiesced <- s.Quiesce(context.Background()) }()
+			<-s.ShouldQuiesce()
+			require.ErrorIs(t, ctx.Err(), context.Canceled)
+			require.ErrorIs(t, context.Cause(ctx), stopper.ErrQuiescing)
+			<-ctx.Done()
+			// Quiesce waits for this task; it cannot have returned.
+			select {
+			case <-quiesced:
+				t.Error("Quiesce returned while a task runs")
+			default:
+			}
+			go func() { <-quiesced }()
+		}))
+		stop(t, s)
+	})
+	t.Run("caller cancel, derived context", func(t *testing.T) {
+		s := newStopper(t)
+		defer stop(t, s)
+		caller, cancel := context.WithCancelCause(context.Background())
+		want := errors.New("request ended")
+		require.NoError(t, s.RunTask(caller, "t", func(ctx context.Context) {
+			derived, cancelDerived := context.WithCancel(ctx)
+			defer cancelDerived()
+			cancel(want)
+			require.ErrorIs(t, ctx.Err(), context.Canceled)
+			<-derived.Done()
+			require.ErrorIs(t, context.Cause(ctx), want)
+			require.ErrorIs(t, context.Cause(derived), want)
+		}))
+	})
+	t.Run("derived before quiesce", func(t *testing.T) {
+		s := newStopper(t)
+		caller, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var kept context.Context
+		require.NoError(t, s.RunTask(caller, "t", func(ctx context.Context) {
+			derived, cancelDerived := context.WithCancel(ctx)
+			defer cancelDerived()
+			go func() { _ = s.Quiesce(context.Background()) }()
+			<-derived.Done()
+			require.ErrorIs(t, context.Cause(derived), stopper.ErrQuiescing)
+			kept = ctx
+		}))
+		require.ErrorIs(t, kept.Err(), context.Canceled, "a task's context ends when the task returns")
+		<-kept.Done()
+		stop(t, s)
+	})
+	t.Run("unused context ends with the task", func(t *testing.T) {
+		s := newStopper(t)
+		defer stop(t, s)
+		caller, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var kept context.Context
+		require.NoError(t, s.RunTask(caller, "t", func(ctx context.Context) { kept = ctx }))
+		require.ErrorIs(t, kept.Err(), context.Canceled)
+		<-kept.Done()
+		_, hasDeadline := kept.Deadline()
+		require.False(t, hasDeadline)
+	})
+}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecopatterns/ecopatterns/telemetry"
@@ -28,8 +30,16 @@ type TaskOpts struct {
 	NoCancelOnQuiesce bool
 }
 
-// taskKey finds the innermost task context in a context chain.
+// taskKey finds the innermost task context in a context chain; the value
+// is a taskMark.
 type taskKey struct{}
+
+// taskMark names the stopper a task belongs to and the context the task was
+// started with, where outer task marks may be found.
+type taskMark struct {
+	s     *Stopper
+	outer context.Context
+}
 
 // taskCtx is the context a task runs with. It marks the task as belonging to
 // s (so Stop and Quiesce can refuse to wait for themselves) and, unless
@@ -63,8 +73,8 @@ func (c *taskCtx) Err() error {
 }
 
 func (c *taskCtx) Value(key any) any {
-	if _, ok := key.(taskKey); ok {
-		return c
+	if key == (taskKey{}) {
+		return taskMark{s: c.s, outer: c.parent}
 	}
 	if !c.inherit {
 		// Lets context.Cause and derived contexts find the stopper's
@@ -134,9 +144,11 @@ func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f func(c
 	if !ok {
 		return ErrUnavailable
 	}
-	tctx, done := s.syncCtx(ctx)
+	tctx, lazy := s.syncCtx(ctx)
 	defer func() {
-		done()
+		if lazy != nil {
+			lazy.release()
+		}
 		s.release(sh, idx)
 		if v := recover(); v != nil {
 			err = s.taskPanicked(ctx, name, v, debug.Stack())
@@ -145,20 +157,124 @@ func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f func(c
 	return s.body(tctx, name, false, f)
 }
 
-// syncCtx returns the context of a synchronous task: ctx, also cancelled at
-// quiesce, and a function to call when the task is done.
-func (s *Stopper) syncCtx(ctx context.Context) (context.Context, func()) {
+// syncCtx returns the context of a synchronous task: ctx, also cancelled
+// at quiesce. When ctx can be cancelled it returns the lazyCtx to release
+// when the task is done.
+func (s *Stopper) syncCtx(ctx context.Context) (context.Context, *lazyCtx) {
 	if ctx.Done() == nil {
 		// ctx can never be cancelled, so the stopper's quiesce is the only
 		// cancellation: the cheap shared context does.
-		return s.detachedCtx(ctx), func() {}
+		return s.detachedCtx(ctx), nil
 	}
-	cctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(s.qctx, func() { cancel(ErrQuiescing) })
-	return &taskCtx{parent: cctx, s: s, inherit: true}, func() {
-		stop()
-		cancel(context.Canceled)
+	c := &lazyCtx{parent: ctx, s: s}
+	return c, c
+}
+
+// lazyCtx is a synchronous task's context when the caller's context can be
+// cancelled: cancelled by the caller or by quiesce, whichever comes first.
+// Merging two cancellations costs a context, two registrations and a lock on
+// the stopper's quiesce context, so it is built only when somebody needs a
+// channel or a cause (Done, context.Cause, a derived context); Err alone is
+// answered without it.
+type lazyCtx struct {
+	parent context.Context
+	s      *Stopper
+	mu     sync.Mutex
+	merged atomic.Pointer[mergedCtx] // nil until built
+	done   bool                      // the task returned
+}
+
+type mergedCtx struct {
+	context.Context
+	cancel context.CancelCauseFunc
+	stop   func() bool
+}
+
+// cancelledCtx stands in for the merged context of a task that returned
+// before anybody asked for it.
+var cancelledCtx = func() *mergedCtx {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(context.Canceled)
+	return &mergedCtx{Context: ctx, cancel: cancel, stop: func() bool { return false }}
+}()
+
+func (c *lazyCtx) build() *mergedCtx {
+	if m := c.merged.Load(); m != nil {
+		return m
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.merged.Load(); m != nil {
+		return m
+	}
+	m := cancelledCtx
+	if !c.done {
+		ctx, cancel := context.WithCancelCause(c.parent)
+		stop := func() bool { return false }
+		if c.s.qctx.Err() != nil {
+			cancel(ErrQuiescing) // now, not from AfterFunc's goroutine
+		} else {
+			stop = context.AfterFunc(c.s.qctx, func() { cancel(ErrQuiescing) })
+		}
+		m = &mergedCtx{Context: ctx, cancel: cancel, stop: stop}
+	}
+	c.merged.Store(m)
+	return m
+}
+
+// release ends the context when the task returns.
+func (c *lazyCtx) release() {
+	c.mu.Lock()
+	c.done = true
+	m := c.merged.Load()
+	if m == nil {
+		c.merged.Store(cancelledCtx)
+	}
+	c.mu.Unlock()
+	if m != nil {
+		m.stop()
+		m.cancel(context.Canceled)
+	}
+}
+
+func (c *lazyCtx) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+func (c *lazyCtx) Done() <-chan struct{}       { return c.build().Done() }
+
+func (c *lazyCtx) Err() error {
+	if m := c.merged.Load(); m != nil {
+		return m.Err()
+	}
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if c.s.qctx.Err() != nil {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *lazyCtx) Value(key any) any {
+	switch {
+	case key == (taskKey{}):
+		return taskMark{s: c.s, outer: c.parent}
+	case isCancelKey(key):
+		// context.Cause and derived contexts look for the cancellation
+		// behind this key; it is the merged one.
+		return c.build().Value(key)
+	}
+	return c.parent.Value(key)
+}
+
+func (c *lazyCtx) String() string { return "stopper.lazyCtx(" + c.s.opts.Name + ")" }
+
+// probe recognises the standard library's private key for "the cancelCtx
+// behind this context": a cancelCtx answers that key, and only that key,
+// with itself.
+var probe, _ = context.WithCancel(context.Background())
+
+func isCancelKey(key any) bool {
+	v := probe.Value(key)
+	return v != nil && v == any(probe)
 }
 
 // body runs f, inside a task span when a handler listens.
