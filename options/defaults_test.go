@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ecopatterns/ecopatterns/errprio"
 	"github.com/ecopatterns/ecopatterns/options"
 	"github.com/ecopatterns/ecopatterns/stopper"
 	"github.com/ecopatterns/ecopatterns/telemetry"
@@ -17,6 +18,7 @@ import (
 func TestEveryPackageDefaultsValidate(t *testing.T) {
 	type validator interface{ Validate() error }
 	cases := map[string]func() any{
+		"errprio":   func() any { o := errprio.DefaultOptions(); return &o },
 		"stopper":   func() any { o := stopper.DefaultOptions(); return &o },
 		"telemetry": func() any { o := telemetry.DefaultOptions(); return &o },
 	}

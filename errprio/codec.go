@@ -1,0 +1,175 @@
+package errprio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/errors/errbase"
+	"github.com/cockroachdb/errors/withstack"
+)
+
+// Codec encodes errors into bytes and back within the limits of its
+// [Options]. A Codec is immutable and safe for concurrent use. The
+// package-level [Encode], [Decode], [WriteHTTP] and [ReadHTTP] use one made
+// from [DefaultOptions].
+type Codec struct {
+	opts Options
+}
+
+// NewCodec returns a Codec with opts, or the errors of opts.Validate.
+func NewCodec(opts Options) (*Codec, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("errprio: NewCodec: %w", err)
+	}
+	return &Codec{opts: opts}, nil
+}
+
+// Options returns the options c was made with.
+func (c *Codec) Options() Options { return c.opts }
+
+// defaultCodec serves the package-level functions. It is never modified.
+var defaultCodec = &Codec{opts: DefaultOptions()}
+
+// Encode is [Codec.Encode] with [DefaultOptions].
+func Encode(ctx context.Context, err error) ([]byte, error) {
+	return defaultCodec.Encode(ctx, err)
+}
+
+// Decode is [Codec.Decode] with [DefaultOptions].
+func Decode(ctx context.Context, data []byte) (error, error) {
+	return defaultCodec.Decode(ctx, data)
+}
+
+// Encode returns the wire form of err: the protobuf encoding of
+// cockroachdb/errors' EncodedError (errors.EncodeError followed by
+// Marshal), so any program using that library can decode it. Every layer
+// of the tree is kept: messages, codes and priorities (see [WithCode]),
+// hints, details, marks, stacks (unless Options.DropStacks), the branches
+// of errors.Join and [Combine], and the types' own encodings. Layers this
+// process decoded without knowing their type are re-encoded byte for byte
+// as they arrived.
+//
+// A nil err encodes to no bytes and a nil error, and [Codec.Decode] turns
+// no bytes back into nil. Encode fails, with a [*WireError] matching
+// [ErrLimit], when the encoding would exceed Options.MaxBytes, MaxDepth or
+// MaxNodes: the receiver would refuse it.
+func (c *Codec) Encode(ctx context.Context, err error) ([]byte, error) {
+	if err == nil {
+		return nil, nil
+	}
+	enc := errbase.EncodeError(ctx, err)
+	if c.opts.DropStacks {
+		dropStacks(&enc)
+	}
+	if werr := c.checkTree(&enc); werr != nil {
+		return nil, werr
+	}
+	data, merr := enc.Marshal()
+	if merr != nil {
+		return nil, fmt.Errorf("errprio: encode: marshal: %w", merr)
+	}
+	if len(data) > c.opts.MaxBytes {
+		return nil, overLimit("encode", -1, fmt.Sprintf("encoding is %d bytes, more than Options.MaxBytes = %d", len(data), c.opts.MaxBytes))
+	}
+	return data, nil
+}
+
+// Decode turns bytes produced by Encode (or by errors.EncodeError and
+// Marshal anywhere) back into an error. The first result is the decoded
+// error; the second reports input that could not be decoded, and is a
+// [*WireError] matching [ErrMalformed] or [ErrLimit].
+//
+// Types this process registered with cockroachdb/errors (including this
+// package's code wrapper and combined errors) come back as themselves, so
+// errors.As finds them. Types it does not know come back as opaque errors
+// that keep their message, type name and payload: errors.Is from
+// cockroachdb/errors still matches them against local sentinels (by type
+// name and message, or errors.Mark), CodeOf and PriorityOf still rank them
+// (the code travels in its own wrapper), and Encode sends them on
+// unchanged.
+//
+// Empty data decodes to nil. Anything else that is not a valid encoding
+// yields an error, never a panic: input over Options.MaxBytes is refused
+// before it is read; the nesting depth and node count are checked in one
+// pass over the bytes before anything is allocated; and a panic inside a
+// registered decoder is recovered and reported as ErrMalformed.
+func (c *Codec) Decode(ctx context.Context, data []byte) (decoded error, err error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	if len(data) > c.opts.MaxBytes {
+		return nil, overLimit("decode", -1, fmt.Sprintf("input is %d bytes, more than Options.MaxBytes = %d", len(data), c.opts.MaxBytes))
+	}
+	s := scanner{maxDepth: c.opts.MaxDepth, maxNodes: c.opts.MaxNodes}
+	if werr := s.errorNode(data, 0, 1); werr != nil {
+		return nil, werr
+	}
+	var enc errbase.EncodedError
+	if uerr := enc.Unmarshal(data); uerr != nil {
+		return nil, malformed("decode", -1, "protobuf: "+uerr.Error())
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			decoded, err = nil, malformed("decode", -1, fmt.Sprintf("a registered error decoder panicked: %v", r))
+		}
+	}()
+	return errbase.DecodeError(ctx, enc), nil
+}
+
+// checkTree enforces MaxDepth and MaxNodes on an encoding about to be
+// sent, so that Encode never produces what Decode refuses.
+func (c *Codec) checkTree(enc *errbase.EncodedError) error {
+	nodes := 0
+	return c.checkNode(enc, 1, &nodes)
+}
+
+func (c *Codec) checkNode(e *errbase.EncodedError, depth int, nodes *int) error {
+	for ; e != nil; depth++ {
+		if depth > c.opts.MaxDepth {
+			return overLimit("encode", -1, fmt.Sprintf("error has more than Options.MaxDepth = %d nested layers", c.opts.MaxDepth))
+		}
+		if *nodes++; *nodes > c.opts.MaxNodes {
+			return overLimit("encode", -1, fmt.Sprintf("error has more than Options.MaxNodes = %d layers", c.opts.MaxNodes))
+		}
+		if w := e.GetWrapper(); w != nil {
+			e = &w.Cause
+			continue
+		}
+		if l := e.GetLeaf(); l != nil {
+			for _, cause := range l.MultierrorCauses {
+				if err := c.checkNode(cause, depth+1, nodes); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// stackFamily is the type key of the wrapper cockroachdb/errors uses to
+// attach a stack trace; decoded, it stays an opaque wrapper with the same
+// key.
+var stackFamily = string(errbase.GetTypeKey(withstack.WithStack(errors.New("probe"))))
+
+// dropStacks removes every stack wrapper from the tree. Such wrappers have
+// no message of their own, so messages are unchanged.
+func dropStacks(e *errbase.EncodedError) {
+	for e != nil {
+		if w := e.GetWrapper(); w != nil {
+			if w.Details.ErrorTypeMark.FamilyName == stackFamily {
+				*e = w.Cause
+				continue
+			}
+			e = &w.Cause
+			continue
+		}
+		if l := e.GetLeaf(); l != nil {
+			for _, cause := range l.MultierrorCauses {
+				dropStacks(cause)
+			}
+		}
+		return
+	}
+}
