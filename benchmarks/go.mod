@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/cockroachdb/errors v1.14.0
 	github.com/ecopatterns/ecopatterns v0.0.0-00010101000000-000000000000
+	github.com/google/renameio/v2 v2.0.2
+	github.com/natefinch/atomic v1.0.1
 	github.com/sourcegraph/conc v0.3.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0

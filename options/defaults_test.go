@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ecopatterns/ecopatterns/errprio"
+	"github.com/ecopatterns/ecopatterns/fileops"
 	"github.com/ecopatterns/ecopatterns/options"
 	"github.com/ecopatterns/ecopatterns/stopper"
 	"github.com/ecopatterns/ecopatterns/telemetry"
@@ -19,6 +20,7 @@ func TestEveryPackageDefaultsValidate(t *testing.T) {
 	type validator interface{ Validate() error }
 	cases := map[string]func() any{
 		"errprio":   func() any { o := errprio.DefaultOptions(); return &o },
+		"fileops":   func() any { o := fileops.DefaultOptions(); return &o },
 		"stopper":   func() any { o := stopper.DefaultOptions(); return &o },
 		"telemetry": func() any { o := telemetry.DefaultOptions(); return &o },
 	}
