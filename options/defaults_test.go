@@ -10,6 +10,7 @@ import (
 	"github.com/ecopatterns/ecopatterns/options"
 	"github.com/ecopatterns/ecopatterns/stopper"
 	"github.com/ecopatterns/ecopatterns/telemetry"
+	"github.com/ecopatterns/ecopatterns/testmode"
 )
 
 // TestEveryPackageDefaultsValidate checks the DefaultOptions of every
@@ -23,6 +24,9 @@ func TestEveryPackageDefaultsValidate(t *testing.T) {
 		"fileops":   func() any { o := fileops.DefaultOptions(); return &o },
 		"stopper":   func() any { o := stopper.DefaultOptions(); return &o },
 		"telemetry": func() any { o := telemetry.DefaultOptions(); return &o },
+		// A Client's Config needs an Engine in Disabled mode, which no default
+		// can provide; the engine's options are the defaults to check.
+		"testmode": func() any { o := testmode.DefaultMemoryOptions(); return &o },
 	}
 	for name, defaults := range cases {
 		t.Run(name, func(t *testing.T) {

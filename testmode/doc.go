@@ -1,10 +1,109 @@
 // Package testmode runs background jobs whose tests need no sleeps: the same
-// client runs jobs for real in production (Disabled), synchronously in the
+// Client hands jobs to an engine in production (Disabled), runs them in the
 // caller at insert (Inline), or records them for assertions without running
 // them (Manual).
 //
-// It follows Oban's testing modes and Oban.Testing assertions, and River's
-// typed job arguments.
+// It follows Oban's testing modes and Oban.Testing assertions (Elixir), and
+// River's typed job args and rivertest helpers (Go), and goes further where
+// their users hit limits: Inline mode runs retries too, on a fake clock;
+// uniqueness holds in every mode; the mode travels on the context into the
+// goroutines a test starts; assertions match args as a deep subset and
+// print the closest jobs when they fail.
 //
-// The package exports nothing yet; its API is being built.
+// # Composing with it
+//
+// Define args (JSON-encodable, with a Kind) and a worker, register it, and
+// insert jobs through a Client:
+//
+//	type WelcomeArgs struct{ UserID int64 }
+//
+//	func (WelcomeArgs) Kind() string { return "welcome_email" }
+//
+//	type WelcomeWorker struct{ mail Mailer }
+//
+//	func (w WelcomeWorker) Perform(ctx context.Context, job *testmode.Job[WelcomeArgs]) error {
+//		return w.mail.Send(ctx, job.Args.UserID)
+//	}
+//
+//	workers := testmode.NewWorkers()
+//	err := testmode.AddWorker(workers, WelcomeWorker{mail})
+//
+// In production the client is in Disabled mode and hands jobs to an Engine,
+// normally the in-process MemoryEngine, whose workers run under a
+// stopper.Stopper:
+//
+//	opts := testmode.DefaultMemoryOptions()
+//	opts.Workers, opts.Queues = workers, map[string]testmode.QueueOptions{"mail": {Limit: 10}}
+//	engine, err := testmode.NewMemoryEngine(opts)
+//	cfg := testmode.DefaultConfig()
+//	cfg.Workers, cfg.Engine = workers, engine
+//	client, err := testmode.NewClient(cfg)
+//	row, err := client.Insert(ctx, WelcomeArgs{UserID: 42}, &testmode.InsertOpts{Queue: "mail"})
+//	...
+//	err = engine.Stop(ctx) // running jobs finish or return to available; nothing is lost
+//
+// A worker's return value is the attempt's outcome (see Outcome): nil
+// completes the job; Cancel(err) cancels it for good; Snooze(d) runs it
+// again after d without using up an attempt; any other error, a panic or an
+// expired Timeout fails the attempt, which is retried after a backoff until
+// MaxAttempts (20 by default) is used up, and the job is then discarded.
+//
+// A unit test runs the code under test in Inline mode: the job runs during
+// Insert, and retries run at once on a fake clock with deterministic
+// jitter, so the returned row holds the whole attempt history:
+//
+//	ctx := testmode.WithMode(t.Context(), testmode.Inline)
+//	row, err := client.Insert(ctx, WelcomeArgs{UserID: 42}, nil)
+//	// row.State, row.Attempt, row.Errors; err is a *JobError unless it completed
+//
+// An integration test records jobs in Manual mode, asserts on them and
+// drains them:
+//
+//	ctx := testmode.WithMode(t.Context(), testmode.Manual)
+//	signup(ctx, "ada@example.com") // inserts through any client, in any goroutine
+//	testmode.AssertEnqueued(t, testmode.StoreFrom(ctx), testmode.Match{
+//		Kind: "welcome_email",
+//		Args: map[string]any{"UserID": testmode.Any},
+//	})
+//	results, err := testmode.Drain(ctx, client, testmode.DrainOpts{WithRecursion: true})
+//
+// WithMode gives the context a Store of its own, so parallel tests never
+// see each other's jobs even when they share one client; inserts under a
+// context without WithMode use the client's Config.Mode and its own store
+// (Client.Store). The helpers take a minimal TB interface, so code that
+// imports this package does not import testing: AssertEnqueued,
+// RefuteEnqueued, AssertEnqueuedArgs (typed), AllEnqueued, their waiting
+// forms through Within, PerformJob (one attempt of one worker, no client),
+// and Drain.
+//
+// Attempts are reported as JobSpan telemetry spans with the queue time, the
+// job's kind, queue and attempt, and the outcome; MemoryEngine also reports
+// its inserts and its shutdown (see events.go).
+//
+// # Extending it
+//
+// A worker implements Worker[T] (one method); it may add Timeouter[T] for a
+// per-job deadline and Backoffer[T], whose Backoff sees the job and the
+// error, for its own retry delays (a rate limit's retry-after, say).
+// Without it, DefaultBackoff applies: 15 s + 2^attempt s, the exponent
+// capped at 16, plus up to 10% jitter. Args may implement
+// ArgsWithInsertOpts to carry their own queue, priority or uniqueness.
+//
+// A durable engine implements Engine (engine.go: one method, Insert, whose
+// contract includes uniqueness), runs due jobs with Workers.Work and stores
+// the result, and checks itself with testmodetest.RunEngine.
+//
+// # What it deliberately does not do
+//
+// MemoryEngine is not durable: jobs live in the process's memory and a
+// crash loses those not yet final. Durability belongs to an Engine
+// implementation, not to this package. There is no cron, no pruning of
+// final jobs in a Store (a Store lives as long as a test), no
+// cross-process uniqueness beyond what an engine provides, no uniqueness
+// by a subset of the args (the key is the kind, the whole args and the
+// queue), and no "retry forever": MaxAttempts is always finite. Go cannot stop a goroutine, so a
+// worker that ignores its context past its Timeout fails the attempt but
+// keeps running in the background, where its engine's Stop names it as a
+// stuck task. Inline mode does not simulate concurrency: jobs run one at a
+// time, in the caller, as Oban's inline mode does.
 package testmode

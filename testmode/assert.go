@@ -1,0 +1,237 @@
+package testmode
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// TB is the part of testing.TB the helpers use, so that this package does
+// not import testing. *testing.T, *testing.B and *testing.F satisfy it.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	FailNow()
+}
+
+// closestShown is how many near misses a failed assertion prints.
+const closestShown = 3
+
+// AssertEnqueued fails the test (Errorf, then FailNow) unless an enqueued
+// job of src matches m, and returns the oldest such job. The failure names
+// the match and prints the closest enqueued jobs with each field that
+// differs. Lookups by Kind use the store's index by kind.
+func AssertEnqueued(t TB, src Recorded, m Match) *JobRow {
+	t.Helper()
+	mt, st := prepareAssert(t, src, m)
+	if mt == nil {
+		return nil
+	}
+	st.mu.Lock()
+	found := st.find(mt, 1)
+	var why string
+	if len(found) == 0 {
+		why = st.closest(mt, closestShown)
+	}
+	st.mu.Unlock()
+	if len(found) == 0 {
+		t.Errorf("testmode: no enqueued job matches %v\n%s", m, why)
+		t.FailNow()
+		return nil
+	}
+	return found[0]
+}
+
+// RefuteEnqueued fails the test (Errorf, then FailNow) when an enqueued job
+// of src matches m, naming the jobs that do.
+func RefuteEnqueued(t TB, src Recorded, m Match) {
+	t.Helper()
+	mt, st := prepareAssert(t, src, m)
+	if mt == nil {
+		return
+	}
+	st.mu.Lock()
+	found := st.find(mt, 0)
+	st.mu.Unlock()
+	if len(found) > 0 {
+		refuteFailed(t, m, found)
+	}
+}
+
+func refuteFailed(t TB, m Match, found []*JobRow) {
+	t.Helper()
+	msg := fmt.Sprintf("testmode: want no enqueued job matching %v, found %d:", m, len(found))
+	for _, row := range found[:min(len(found), 10)] {
+		msg += fmt.Sprintf("\n  job %d (kind %q, queue %q, args %s, state %s)", row.ID, row.Kind, row.Queue, row.EncodedArgs, row.State)
+	}
+	t.Errorf("%s", msg)
+	t.FailNow()
+}
+
+// AssertEnqueuedArgs fails the test (Errorf, then FailNow) unless an
+// enqueued job of src has args of type T (of T's kind) for which match
+// returns true, and returns the oldest such job with its args decoded. A
+// nil match accepts any args of the kind.
+func AssertEnqueuedArgs[T Args](t TB, src Recorded, match func(args T) bool) *Job[T] {
+	t.Helper()
+	kind, err := zeroKind[T]()
+	if err != nil {
+		t.Errorf("testmode: AssertEnqueuedArgs: %v", err)
+		t.FailNow()
+		return nil
+	}
+	st := storeOf(t, src)
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	recs := st.byKind[kind]
+	var rows []*JobRow
+	for _, rec := range recs {
+		if rec.enq {
+			rows = append(rows, rec.row)
+		}
+	}
+	st.mu.Unlock()
+	for _, row := range rows {
+		job := new(Job[T])
+		if err := decodeJob(row, job); err != nil {
+			t.Errorf("testmode: AssertEnqueuedArgs: %v", err)
+			t.FailNow()
+			return nil
+		}
+		if match == nil || match(job.Args) {
+			return job
+		}
+	}
+	msg := fmt.Sprintf("testmode: no enqueued job of kind %q has args accepted by the function; %d job(s) of the kind enqueued", kind, len(rows))
+	for _, row := range rows[:min(len(rows), 10)] {
+		msg += fmt.Sprintf("\n  job %d (queue %q): args %s", row.ID, row.Queue, row.EncodedArgs)
+	}
+	t.Errorf("%s", msg)
+	t.FailNow()
+	return nil
+}
+
+// AllEnqueued returns the enqueued jobs of src that match m, oldest first.
+// It returns an error for an invalid Match (a negative Delta, Args or Meta
+// that do not encode as JSON).
+func AllEnqueued(src Recorded, m Match) ([]*JobRow, error) {
+	mt, err := compile(m)
+	if err != nil {
+		return nil, err
+	}
+	if src == nil {
+		return nil, fmt.Errorf("testmode: AllEnqueued: src is nil")
+	}
+	st := src.recorded()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.find(mt, 0), nil
+}
+
+func storeOf(t TB, src Recorded) *Store {
+	t.Helper()
+	if src == nil {
+		t.Errorf("testmode: the client or store to search is nil")
+		t.FailNow()
+		return nil
+	}
+	return src.recorded()
+}
+
+func prepareAssert(t TB, src Recorded, m Match) (*matcher, *Store) {
+	t.Helper()
+	st := storeOf(t, src)
+	if st == nil {
+		return nil, nil
+	}
+	mt, err := compile(m)
+	if err != nil {
+		t.Errorf("%v", err)
+		t.FailNow()
+		return nil, nil
+	}
+	return mt, st
+}
+
+// Waiter is the waiting form of the assertions, returned by Within.
+type Waiter struct {
+	d time.Duration
+}
+
+// Within returns the assertions that wait up to d for the store to reach
+// the asserted state. They wait on the store's change notifications, never
+// by polling, so in a testing/synctest bubble they cost no real time.
+func Within(d time.Duration) Waiter { return Waiter{d: d} }
+
+// AssertEnqueued is AssertEnqueued that waits until a matching job is
+// enqueued (it may already be), up to the Waiter's duration, or until ctx
+// ends. The failure says which ended the wait.
+func (w Waiter) AssertEnqueued(ctx context.Context, t TB, src Recorded, m Match) *JobRow {
+	t.Helper()
+	mt, st := prepareAssert(t, src, m)
+	if mt == nil {
+		return nil
+	}
+	timer := time.NewTimer(w.d)
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		found := st.find(mt, 1)
+		if len(found) > 0 {
+			st.mu.Unlock()
+			return found[0]
+		}
+		changed := st.watch()
+		st.mu.Unlock()
+		var ended string
+		select {
+		case <-changed:
+			continue
+		case <-timer.C:
+			ended = "after waiting " + w.d.String()
+		case <-ctx.Done():
+			ended = "when the context ended (" + context.Cause(ctx).Error() + ")"
+		}
+		st.mu.Lock()
+		why := st.closest(mt, closestShown)
+		st.mu.Unlock()
+		t.Errorf("testmode: no enqueued job matches %v %s\n%s", m, ended, why)
+		t.FailNow()
+		return nil
+	}
+}
+
+// RefuteEnqueued is RefuteEnqueued held for the Waiter's whole duration:
+// it fails as soon as a matching job is enqueued, and passes when the
+// duration ends (or ctx does) without one.
+func (w Waiter) RefuteEnqueued(ctx context.Context, t TB, src Recorded, m Match) {
+	t.Helper()
+	mt, st := prepareAssert(t, src, m)
+	if mt == nil {
+		return
+	}
+	timer := time.NewTimer(w.d)
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		found := st.find(mt, 0)
+		var changed <-chan struct{}
+		if len(found) == 0 {
+			changed = st.watch()
+		}
+		st.mu.Unlock()
+		if len(found) > 0 {
+			refuteFailed(t, m, found)
+			return
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}

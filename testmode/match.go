@@ -1,0 +1,502 @@
+package testmode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Wildcard is the type of Any.
+type Wildcard struct{}
+
+// Any, as a value in Match.Args or Match.Meta, matches a key that is
+// present with any value. As Match.Args itself it matches any args.
+var Any = Wildcard{}
+
+// DefaultDelta is the tolerance of Match.ScheduledAt and Match.ScheduledIn
+// when Match.Delta is zero.
+const DefaultDelta = time.Second
+
+// Match describes the jobs an assertion looks for. Every field that is set
+// must match; zero fields match anything. Only enqueued jobs (available,
+// scheduled or retryable) are considered.
+type Match struct {
+	// Kind is the args' kind.
+	Kind string
+	// Args is compared with the job's args as JSON, as a deep subset: a
+	// map[string]any lists the keys that must be present with equal
+	// values (nested maps are subsets too, lists must have the same length
+	// and match element by element), and Any as a value accepts any value
+	// of a present key. Any other value (an args struct, for instance) is
+	// encoded to JSON first, so all of its encoded fields must match.
+	Args any
+	// Queue is the job's queue.
+	Queue string
+	// Priority is the job's priority; nil matches any, as 0 is a priority.
+	Priority *int
+	// ScheduledAt matches jobs due within Delta of it.
+	ScheduledAt time.Time
+	// ScheduledIn matches jobs due ScheduledIn after they were inserted,
+	// within Delta. For a retried or snoozed job, ScheduledAt has moved
+	// since the insert; match it with ScheduledAt.
+	ScheduledIn time.Duration
+	// Delta is the tolerance of ScheduledAt and ScheduledIn; 0 means
+	// DefaultDelta. It must not be negative.
+	Delta time.Duration
+	// Tags must all be among the job's tags.
+	Tags []string
+	// Meta is compared with the job's meta as a deep subset, like Args.
+	Meta map[string]any
+}
+
+// String lists the fields that are set.
+func (m Match) String() string {
+	var parts []string
+	add := func(k, v string) { parts = append(parts, k+": "+v) }
+	if m.Kind != "" {
+		add("Kind", strconv.Quote(m.Kind))
+	}
+	if m.Args != nil {
+		add("Args", showJSON(normalizeOrShow(m.Args)))
+	}
+	if m.Queue != "" {
+		add("Queue", strconv.Quote(m.Queue))
+	}
+	if m.Priority != nil {
+		add("Priority", strconv.Itoa(*m.Priority))
+	}
+	if !m.ScheduledAt.IsZero() {
+		add("ScheduledAt", m.ScheduledAt.Format(time.RFC3339Nano))
+	}
+	if m.ScheduledIn != 0 {
+		add("ScheduledIn", m.ScheduledIn.String())
+	}
+	if m.Delta != 0 {
+		add("Delta", m.Delta.String())
+	}
+	if m.Tags != nil {
+		add("Tags", fmt.Sprintf("%q", m.Tags))
+	}
+	if m.Meta != nil {
+		add("Meta", showJSON(normalizeOrShow(m.Meta)))
+	}
+	return "Match{" + strings.Join(parts, ", ") + "}"
+}
+
+func normalizeOrShow(v any) any {
+	n, err := normalize(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return n
+}
+
+// matcher is a Match prepared for comparing many jobs.
+type matcher struct {
+	m     Match
+	args  any // normalized m.Args, or nil
+	meta  any // normalized m.Meta, or nil
+	delta time.Duration
+	// needles are JSON texts that the encoded args of every matching job
+	// contain (see addNeedles): a scan rejects most jobs by them without
+	// decoding their args.
+	needles [][]byte
+}
+
+func compile(m Match) (*matcher, error) {
+	mt := &matcher{m: m, delta: m.Delta}
+	var errs []error
+	if m.Delta < 0 {
+		errs = append(errs, fmt.Errorf("field Delta = %s: must be >= 0", m.Delta))
+	}
+	if mt.delta == 0 {
+		mt.delta = DefaultDelta
+	}
+	if m.Args != nil {
+		n, err := normalize(m.Args)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("field Args: %w", err))
+		}
+		mt.args = n
+		mt.needles = addNeedles(nil, n)
+		// The longest text is usually the most selective: try it first.
+		slices.SortStableFunc(mt.needles, func(a, b []byte) int { return len(b) - len(a) })
+	}
+	if m.Meta != nil {
+		n, err := normalize(m.Meta)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("field Meta: %w", err))
+		}
+		mt.meta = n
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("testmode: invalid Match: %w", errors.Join(errs...))
+	}
+	return mt, nil
+}
+
+// normalize turns a value into generic JSON (map[string]any, []any,
+// json.Number, string, bool, nil), keeping Wildcards.
+func normalize(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, Wildcard, string, bool, json.Number:
+		return x, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case json.RawMessage:
+		return decodeGeneric(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return decodeGeneric(b)
+}
+
+// decodeGeneric decodes JSON keeping numbers exact.
+func decodeGeneric(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// argsDoc returns rec's args as generic JSON. The caller holds the store's
+// lock.
+func (rec *record) argsDoc() (any, error) {
+	if !rec.docSet {
+		rec.doc, rec.docErr = decodeGeneric(rec.enc)
+		rec.docSet = true
+	}
+	return rec.doc, rec.docErr
+}
+
+// matches reports whether rec's job matches. The caller holds the store's
+// lock.
+func (mt *matcher) matches(rec *record) bool {
+	for _, n := range mt.needles {
+		if !bytes.Contains(rec.enc, n) {
+			return false
+		}
+	}
+	row := rec.row
+	switch {
+	case mt.m.Kind != "" && row.Kind != mt.m.Kind,
+		mt.m.Queue != "" && row.Queue != mt.m.Queue,
+		mt.m.Priority != nil && row.Priority != *mt.m.Priority,
+		!mt.m.ScheduledAt.IsZero() && absDur(row.ScheduledAt.Sub(mt.m.ScheduledAt)) > mt.delta,
+		mt.m.ScheduledIn != 0 && absDur(row.ScheduledAt.Sub(row.InsertedAt)-mt.m.ScheduledIn) > mt.delta:
+		return false
+	}
+	for _, tag := range mt.m.Tags {
+		if !slices.Contains(row.Tags, tag) {
+			return false
+		}
+	}
+	if mt.meta != nil {
+		var got any = map[string]any{}
+		if row.Meta != nil {
+			got, _ = normalize(row.Meta)
+		}
+		if subset(mt.meta, got, "", nil, false) {
+			return false
+		}
+	}
+	if mt.args != nil {
+		got, err := rec.argsDoc()
+		if err != nil || subset(mt.args, got, "", nil, false) {
+			return false
+		}
+	}
+	return true
+}
+
+// diff lists every difference between rec's job and the match, for a
+// failure message. The caller holds the store's lock.
+func (mt *matcher) diff(rec *record) []string {
+	var out []string
+	row := rec.row
+	add := func(field, got, want string) {
+		out = append(out, field+": got "+got+", want "+want)
+	}
+	if mt.m.Kind != "" && row.Kind != mt.m.Kind {
+		add("Kind", strconv.Quote(row.Kind), strconv.Quote(mt.m.Kind))
+	}
+	if mt.m.Queue != "" && row.Queue != mt.m.Queue {
+		add("Queue", strconv.Quote(row.Queue), strconv.Quote(mt.m.Queue))
+	}
+	if p := mt.m.Priority; p != nil && row.Priority != *p {
+		add("Priority", strconv.Itoa(row.Priority), strconv.Itoa(*p))
+	}
+	if at := mt.m.ScheduledAt; !at.IsZero() && absDur(row.ScheduledAt.Sub(at)) > mt.delta {
+		add("ScheduledAt", row.ScheduledAt.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano)+" ± "+mt.delta.String())
+	}
+	if in := mt.m.ScheduledIn; in != 0 {
+		if got := row.ScheduledAt.Sub(row.InsertedAt); absDur(got-in) > mt.delta {
+			add("ScheduledIn", got.String(), in.String()+" ± "+mt.delta.String())
+		}
+	}
+	for _, tag := range mt.m.Tags {
+		if !slices.Contains(row.Tags, tag) {
+			add("Tags", fmt.Sprintf("%q", row.Tags), "to contain "+strconv.Quote(tag))
+		}
+	}
+	if mt.meta != nil {
+		var got any = map[string]any{}
+		if row.Meta != nil {
+			got, _ = normalize(row.Meta)
+		}
+		subset(mt.meta, got, "Meta", &out, true)
+	}
+	if mt.args != nil {
+		if got, err := rec.argsDoc(); err != nil {
+			add("Args", "undecodable JSON ("+err.Error()+")", showJSON(mt.args))
+		} else {
+			subset(mt.args, got, "Args", &out, true)
+		}
+	}
+	return out
+}
+
+// subset reports differences between want (a deep subset) and got into
+// out; it returns true when it found one and all is false (stop now). With
+// a nil out it only reports, by returning true, whether there is one.
+func subset(want, got any, path string, out *[]string, all bool) bool {
+	report := func(g, w string) bool {
+		if out == nil {
+			return true
+		}
+		*out = append(*out, path+": got "+g+", want "+w)
+		return !all
+	}
+	switch w := want.(type) {
+	case Wildcard:
+		return false
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return report(showJSON(got), "an object")
+		}
+		if out == nil {
+			for k, wv := range w {
+				gv, present := g[k]
+				if !present || subset(wv, gv, "", nil, false) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, k := range slices.Sorted(maps.Keys(w)) {
+			gv, present := g[k]
+			p := path + "." + k
+			if !present {
+				*out = append(*out, p+": missing, want "+showJSON(w[k]))
+				if !all {
+					return true
+				}
+				continue
+			}
+			if subset(w[k], gv, p, out, all) {
+				return true
+			}
+		}
+		return false
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return report(showJSON(got), showJSON(want))
+		}
+		for i := range w {
+			p := path
+			if out != nil {
+				p += "[" + strconv.Itoa(i) + "]"
+			}
+			if subset(w[i], g[i], p, out, all) {
+				return true
+			}
+		}
+		return false
+	case json.Number:
+		if g, ok := got.(json.Number); ok && equalNumbers(w, g) {
+			return false
+		}
+		return report(showJSON(got), showJSON(want))
+	default:
+		if want == got {
+			return false
+		}
+		return report(showJSON(got), showJSON(want))
+	}
+}
+
+// addNeedles appends the JSON texts of the plain strings (keys and values)
+// in want, a normalized subset: any encoder writes such a string the same
+// way, so the encoded args of a matching job must contain it. Strings with
+// characters that encoders may escape differently (quotes, backslashes,
+// HTML characters, '/', control and non-ASCII characters) are left out.
+func addNeedles(needles [][]byte, want any) [][]byte {
+	plain := func(s string) bool {
+		for i := range len(s) {
+			c := s[i]
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c == '/' {
+				return false
+			}
+		}
+		return true
+	}
+	switch w := want.(type) {
+	case string:
+		if plain(w) {
+			needles = append(needles, []byte(`"`+w+`"`))
+		}
+	case map[string]any:
+		for k, v := range w {
+			if plain(k) {
+				needles = append(needles, []byte(`"`+k+`"`))
+			}
+			needles = addNeedles(needles, v)
+		}
+	case []any:
+		for _, v := range w {
+			needles = addNeedles(needles, v)
+		}
+	}
+	return needles
+}
+
+func equalNumbers(a, b json.Number) bool {
+	if a == b {
+		return true
+	}
+	x, errA := a.Float64()
+	y, errB := b.Float64()
+	return errA == nil && errB == nil && x == y
+}
+
+// showJSON formats a generic JSON value compactly, with Any as <any>.
+func showJSON(v any) string {
+	switch x := v.(type) {
+	case Wildcard:
+		return "<any>"
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = strconv.Quote(k) + ":" + showJSON(x[k])
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = showJSON(e)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	case json.Number:
+		return x.String()
+	case string:
+		return strconv.Quote(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(b)
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// find returns the enqueued jobs of s that match, in insertion order. The
+// caller holds s.mu.
+func (s *Store) find(mt *matcher, limit int) []*JobRow {
+	recs := s.recs
+	if mt.m.Kind != "" {
+		recs = s.byKind[mt.m.Kind]
+	}
+	var out []*JobRow
+	for _, rec := range recs {
+		if !rec.enq || !mt.matches(rec) {
+			continue
+		}
+		out = append(out, rec.row)
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out
+}
+
+// closest describes the enqueued jobs nearest to matching, for a failure
+// message. The caller holds s.mu.
+func (s *Store) closest(mt *matcher, n int) string {
+	type cand struct {
+		row   *JobRow
+		diffs []string
+	}
+	var cands []cand
+	states := map[State]int{}
+	for _, rec := range s.recs {
+		if !rec.enq {
+			st := rec.row.State
+			if st.enqueued() {
+				st = StateRunning // its snapshot is from before the attempt
+			}
+			states[st]++
+			continue
+		}
+		cands = append(cands, cand{rec.row, mt.diff(rec)})
+	}
+	var b strings.Builder
+	if len(cands) == 0 {
+		fmt.Fprintf(&b, "no job is enqueued")
+		if len(states) > 0 {
+			var parts []string
+			for _, st := range slices.Sorted(maps.Keys(states)) {
+				parts = append(parts, fmt.Sprintf("%d %s", states[st], st))
+			}
+			fmt.Fprintf(&b, " (recorded: %s)", strings.Join(parts, ", "))
+		}
+		return b.String()
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return len(cands[i].diffs) < len(cands[j].diffs) })
+	fmt.Fprintf(&b, "%d job(s) enqueued; closest:", len(cands))
+	for _, c := range cands[:min(n, len(cands))] {
+		fmt.Fprintf(&b, "\n  job %d (kind %q, queue %q, args %s):", c.row.ID, c.row.Kind, c.row.Queue, c.row.EncodedArgs)
+		for _, d := range c.diffs {
+			b.WriteString("\n    " + d)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,562 @@
+package testmode
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ecopatterns/ecopatterns/options"
+	"github.com/ecopatterns/ecopatterns/stopper"
+	"github.com/ecopatterns/ecopatterns/telemetry"
+)
+
+// QueueOptions configures one queue of a MemoryEngine.
+type QueueOptions struct {
+	// Limit is how many jobs of the queue run at once. It must be > 0.
+	Limit int `usage:"how many jobs of the queue run at once"`
+}
+
+// Validate reports every field that is not usable.
+func (o QueueOptions) Validate() error {
+	var c options.Collector
+	options.Positive(&c, "Limit", o.Limit)
+	return c.Err()
+}
+
+// MemoryOptions configures a MemoryEngine.
+type MemoryOptions struct {
+	// Name identifies the engine in events (KeyEngine) and names its
+	// stopper. It must not be empty.
+	Name string `usage:"name of the engine in events and of its stopper"`
+	// Queues are the queues the engine serves, by name, each with its
+	// concurrency limit. There must be at least one; names must not be
+	// empty.
+	Queues map[string]QueueOptions `options:"jsononly"`
+	// Workers runs the jobs; Insert refuses kinds it has no worker for. It
+	// must not be nil.
+	Workers *Workers `json:"-" options:"-"`
+	// ShutdownGrace is how long jobs still running when the engine starts
+	// stopping may go on before their context is cancelled with cause
+	// ErrShutdown. 0 cancels them at once. It must not be negative.
+	ShutdownGrace time.Duration `usage:"how long running jobs may go on once the engine stops, before their context is cancelled"`
+	// Parent, when not nil, makes the engine's stopper a child of Parent,
+	// so stopping Parent stops the engine first. Nil gives the engine a
+	// stopper of its own.
+	Parent *stopper.Stopper `json:"-" options:"-"`
+	// Logger receives the records of the engine's stopper. It must not be
+	// nil; the default discards.
+	Logger *slog.Logger `json:"-" options:"-"`
+	// Telemetry receives JobSpan for every attempt and the engine spans.
+	// Nil means telemetry.Default() as it is when NewMemoryEngine runs.
+	Telemetry *telemetry.Registry `json:"-" options:"-"`
+}
+
+// DefaultMemoryOptions returns options for an engine named "testmode.memory"
+// with one queue, DefaultQueue, running 10 jobs at once, an empty Workers
+// registry, 15 seconds of shutdown grace (Oban's default) and no logging.
+func DefaultMemoryOptions() MemoryOptions {
+	return MemoryOptions{
+		Name:          "testmode.memory",
+		Queues:        map[string]QueueOptions{DefaultQueue: {Limit: 10}},
+		Workers:       NewWorkers(),
+		ShutdownGrace: 15 * time.Second,
+		Logger:        slog.New(slog.DiscardHandler),
+	}
+}
+
+// Validate reports every field that is not usable.
+func (o MemoryOptions) Validate() error {
+	var c options.Collector
+	options.NotEmpty(&c, "Name", o.Name)
+	options.Check(&c, len(o.Queues) > 0, "Queues", o.Queues, "must have at least one queue")
+	for _, name := range slices.Sorted(maps.Keys(o.Queues)) {
+		if name == "" {
+			c.Add(`Queues[""]`, name, "queue name must not be empty")
+		}
+		c.NestedKey("Queues", name, o.Queues[name].Validate())
+	}
+	options.NotNil(&c, "Workers", o.Workers)
+	options.NonNegative(&c, "ShutdownGrace", o.ShutdownGrace)
+	options.NotNil(&c, "Logger", o.Logger)
+	return c.Err()
+}
+
+// MemoryEngine is the in-process Engine: named queues, each with a
+// concurrency limit, whose jobs run by priority once due, with retries
+// after backoff, snoozes, cancellation and per-job timeouts. Its workers
+// are tasks of a stopper.Stopper.
+//
+// It keeps jobs in memory only. Nothing enqueued is lost while the process
+// lives, a graceful Stop included (the jobs left are listed by Pending),
+// but a crash or exit loses every job not yet final. A program that needs
+// jobs to survive a crash implements Engine over a database and runs jobs
+// with Workers.Work. Final jobs are not kept, except as long as a unique
+// job blocks its duplicates.
+//
+// Stopping: when the engine's stopper quiesces (Stop, or Parent stopping),
+// Insert starts returning ErrEngineStopped, workers take no new jobs, and
+// the jobs running go on for ShutdownGrace; then their context is
+// cancelled with cause ErrShutdown. A job that returns nil then is
+// completed; one that returns Cancel or Snooze gets that outcome; any other
+// error returns the job to available without using up an attempt
+// (OutcomeReturned).
+type MemoryEngine struct {
+	opts    MemoryOptions
+	tel     *telemetry.Registry
+	s       *stopper.Stopper
+	env     env
+	queues  map[string]*memQueue
+	nextID  atomic.Int64
+	workers sync.WaitGroup
+
+	umu  sync.Mutex
+	uniq uniqueIndex[*memJob]
+
+	stopping   atomic.Bool
+	jobCtx     context.Context
+	cancelJobs context.CancelCauseFunc
+	graceMu    sync.Mutex
+	grace      *time.Timer
+}
+
+// memJob is a job of a MemoryEngine.
+type memJob struct {
+	row atomic.Pointer[JobRow] // the current snapshot
+}
+
+// memQueue is one queue: due jobs by priority, the others by due time.
+type memQueue struct {
+	name    string
+	task    string // the task name of its workers
+	mu      sync.Mutex
+	avail   jobHeap
+	sched   jobHeap
+	running int
+	// ready holds wake-up tokens for idle workers. It has one slot per
+	// worker: when it is full, every worker will look at the heaps again.
+	ready chan struct{}
+}
+
+// NewMemoryEngine starts an engine and its workers, or returns an error
+// naming every bad field of opts (or ErrUnavailable, wrapped, when Parent is
+// stopping).
+func NewMemoryEngine(opts MemoryOptions) (*MemoryEngine, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("testmode: invalid memory engine options: %w", err)
+	}
+	tel := opts.Telemetry
+	if tel == nil {
+		tel = telemetry.Default()
+	}
+	e := &MemoryEngine{opts: opts, tel: tel, queues: map[string]*memQueue{}}
+	var err error
+	if opts.Parent != nil {
+		e.s, err = opts.Parent.NewChild(opts.Name)
+	} else {
+		so := stopper.DefaultOptions()
+		so.Name, so.Logger, so.Telemetry = opts.Name, opts.Logger, tel
+		e.s, err = stopper.New(so)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("testmode: NewMemoryEngine: %w", err)
+	}
+	// The jobs' context is a root on purpose: jobs outlive the Insert
+	// calls that enqueued them, and only the engine's shutdown ends them.
+	e.jobCtx, e.cancelJobs = context.WithCancelCause(context.Background())
+	e.env = env{tel: tel, mode: runByEngine, jitter: randomJitter, spawn: e.spawn}
+	for name, qo := range opts.Queues {
+		q := &memQueue{
+			name:  name,
+			task:  "testmode.engine: worker " + name,
+			avail: jobHeap{byPriority: true},
+			ready: make(chan struct{}, qo.Limit),
+		}
+		e.queues[name] = q
+	}
+	e.s.AddCloser(stopper.CloserFn(func() {
+		e.graceMu.Lock()
+		if e.grace != nil {
+			e.grace.Stop()
+		}
+		e.graceMu.Unlock()
+		e.cancelJobs(ErrEngineStopped)
+	}))
+	ctx := context.Background() // the tasks' values; their cancellation is the stopper's
+	if err := e.s.RunAsyncTask(ctx, "testmode.engine: shutdown watcher", e.watchShutdown); err != nil {
+		return nil, e.abort(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(e.queues)) {
+		q := e.queues[name]
+		for range opts.Queues[name].Limit {
+			e.workers.Add(1)
+			if err := e.s.RunAsyncTask(ctx, q.task, func(ctx context.Context) {
+				defer e.workers.Done()
+				e.work(ctx, q)
+			}); err != nil {
+				e.workers.Done()
+				return nil, e.abort(err)
+			}
+		}
+	}
+	return e, nil
+}
+
+// abort stops a half-started engine.
+func (e *MemoryEngine) abort(err error) error {
+	_ = e.s.Stop(context.Background()) // its tasks end at quiesce
+	return fmt.Errorf("testmode: NewMemoryEngine: %w", err)
+}
+
+// Stop stops the engine gracefully (see MemoryEngine) and waits until every
+// worker has returned and the stopper has stopped, or until ctx ends: then
+// it returns the stopper's *stopper.StuckTasksError naming the jobs' workers
+// still running, and the stop goes on in the background. Stop is
+// idempotent.
+func (e *MemoryEngine) Stop(ctx context.Context) error {
+	if err := e.s.Stop(ctx); err != nil {
+		return fmt.Errorf("testmode: stopping engine %q: %w", e.opts.Name, err)
+	}
+	return nil
+}
+
+// Stopper returns the stopper the engine's workers run under.
+func (e *MemoryEngine) Stopper() *stopper.Stopper { return e.s }
+
+// Pending returns the jobs waiting to run (available, scheduled or
+// retryable), by ID. Jobs running at the time are not included; once Stop
+// has returned none are, and Pending lists every job that did not reach a
+// final state.
+func (e *MemoryEngine) Pending() []*JobRow {
+	var out []*JobRow
+	for _, q := range e.queues {
+		q.mu.Lock()
+		for _, h := range []*jobHeap{&q.avail, &q.sched} {
+			for _, it := range h.items {
+				out = append(out, it.j.row.Load())
+			}
+		}
+		q.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b *JobRow) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Running returns how many jobs are running now.
+func (e *MemoryEngine) Running() int {
+	n := 0
+	for _, q := range e.queues {
+		q.mu.Lock()
+		n += q.running
+		q.mu.Unlock()
+	}
+	return n
+}
+
+// Insert stores rows as Engine.Insert says. It refuses, storing nothing,
+// a nil row, a queue not in MemoryOptions.Queues (ErrUnknownQueue), a
+// kind without a worker (ErrUnknownKind), and any row once the engine has
+// begun to stop (ErrEngineStopped).
+func (e *MemoryEngine) Insert(ctx context.Context, rows []*JobRow) ([]*JobRow, error) {
+	if ctx == nil {
+		return nil, errors.New("testmode: MemoryEngine.Insert: ctx is nil")
+	}
+	if !e.tel.Enabled(EngineInsertSpan.Start) && !e.tel.Enabled(EngineInsertSpan.Stop) && !e.tel.Enabled(EngineInsertSpan.Exception) {
+		out, _, err := e.insert(ctx, rows)
+		return out, err
+	}
+	var out []*JobRow
+	err := e.tel.Span(ctx, EngineInsertSpan, []slog.Attr{slog.String(KeyEngine, e.opts.Name)}, func(ctx context.Context, sc *telemetry.Scope) error {
+		var dups int
+		var err error
+		out, dups, err = e.insert(ctx, rows)
+		sc.AddMeasurements(telemetry.Int(MeasureJobs, int64(len(rows))), telemetry.Int(MeasureDuplicates, int64(dups)))
+		return err
+	})
+	return out, err
+}
+
+func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow) ([]*JobRow, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, context.Cause(ctx)
+	}
+	if e.stopping.Load() {
+		return nil, 0, fmt.Errorf("%w: %q", ErrEngineStopped, e.opts.Name)
+	}
+	var errs []error
+	for i, row := range rows {
+		switch {
+		case row == nil:
+			errs = append(errs, fmt.Errorf("rows[%d] is nil", i))
+		case e.queues[row.Queue] == nil:
+			errs = append(errs, fmt.Errorf("rows[%d]: %w: %q (engine %q serves %q)", i, ErrUnknownQueue, row.Queue, e.opts.Name, slices.Sorted(maps.Keys(e.queues))))
+		default:
+			if _, ok := e.opts.Workers.lookup(row.Kind); !ok {
+				errs = append(errs, fmt.Errorf("rows[%d]: %w %q", i, ErrUnknownKind, row.Kind))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, 0, errors.Join(errs...)
+	}
+	now := time.Now()
+	out := rows // the stored rows are the given ones; a duplicate copies the slice first
+	dups := 0
+	for i, row := range rows {
+		j := &memJob{}
+		row.InsertedAt = now
+		row.State = StateAvailable
+		if row.ScheduledAt.After(now) {
+			row.State = StateScheduled
+		}
+		if row.UniqueKey != "" {
+			e.umu.Lock()
+			if blocker, ok := e.uniq.find(row.UniqueKey, now); ok {
+				e.umu.Unlock()
+				dup := blocker.row.Load().clone()
+				dup.Duplicate = true
+				if dups == 0 {
+					out = slices.Clone(rows)
+				}
+				out[i] = dup
+				dups++
+				continue
+			}
+			row.ID = e.nextID.Add(1)
+			j.row.Store(row)
+			e.uniq.add(row.UniqueKey, j, now.Add(row.UniquePeriod), now)
+			e.umu.Unlock()
+		} else {
+			row.ID = e.nextID.Add(1)
+			j.row.Store(row)
+		}
+		q := e.queues[row.Queue]
+		q.mu.Lock()
+		q.push(j, row, now)
+		q.mu.Unlock()
+		q.wake()
+	}
+	return out, dups, nil
+}
+
+// push queues j, whose snapshot is row. The caller holds q.mu.
+func (q *memQueue) push(j *memJob, row *JobRow, now time.Time) {
+	it := heapItem{prio: row.Priority, at: dueNanos(row.ScheduledAt), id: row.ID, j: j}
+	if row.ScheduledAt.After(now) {
+		q.sched.push(it)
+	} else {
+		q.avail.push(it)
+	}
+}
+
+// wake gives an idle worker a token, unless every worker has one already.
+func (q *memQueue) wake() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// step files the job whose attempt just ended, if done is not nil, and,
+// when take is set, takes the next due job off the heaps. Without a due job it returns how long until the next
+// scheduled one is due, or 0 when none is scheduled. requeued reports that
+// the finished job went back to a heap. One lock covers both halves, so a
+// busy worker locks its queue once per job.
+func (q *memQueue) step(done *memJob, doneRow *JobRow, now time.Time, take bool) (next *memJob, wait time.Duration, requeued bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if done != nil {
+		q.running--
+		requeued = !doneRow.State.Final()
+		if requeued || doneRow.UniqueKey != "" {
+			// The job lives on (or blocks duplicates): its outcome becomes
+			// its snapshot. A job that ended without uniqueness is
+			// dropped, and its scratch row with it.
+			stored := doneRow.clone()
+			done.row.Store(stored)
+			if requeued {
+				q.push(done, stored, now)
+			}
+		}
+	}
+	if !take {
+		return nil, 0, requeued
+	}
+	nowNanos := dueNanos(now)
+	for len(q.sched.items) > 0 && q.sched.items[0].at <= nowNanos {
+		q.avail.push(q.sched.pop())
+	}
+	if len(q.avail.items) == 0 {
+		if len(q.sched.items) > 0 {
+			wait = time.Duration(q.sched.items[0].at - nowNanos)
+		}
+		return nil, wait, requeued
+	}
+	next = q.avail.pop().j
+	q.running++
+	return next, 0, requeued
+}
+
+// work is one worker of q: it runs due jobs until the stopper quiesces,
+// and files the outcome of the last one before it returns.
+func (e *MemoryEngine) work(ctx context.Context, q *memQueue) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var scratch JobRow
+	var done *memJob
+	for {
+		take := ctx.Err() == nil
+		var doneRow *JobRow
+		if done != nil {
+			doneRow = &scratch
+		}
+		uniqueKey, state := scratch.UniqueKey, scratch.State
+		now := time.Now()
+		j, wait, requeued := q.step(done, doneRow, now, take)
+		if done != nil {
+			if requeued {
+				q.wake()
+			} else if uniqueKey != "" && state != StateCompleted {
+				e.umu.Lock()
+				e.uniq.release(uniqueKey, done)
+				e.umu.Unlock()
+			}
+			done = nil
+		}
+		if !take {
+			return
+		}
+		if j != nil {
+			// The attempt works on the worker's scratch row, copied outside
+			// the lock (snapshots never change): the stored snapshot keeps
+			// the job's state before the attempt until step files the
+			// outcome.
+			scratch = *j.row.Load()
+			startAttempt(&scratch, now)
+			r, _ := e.opts.Workers.lookup(scratch.Kind)
+			e.env.attempt(e.jobCtx, r, &scratch)
+			done = j
+			continue
+		}
+		if wait > 0 {
+			timer.Reset(wait)
+		}
+		select {
+		case <-q.ready:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+	}
+}
+
+// spawn runs the Perform of a job with a timeout as a task of its own, so
+// that one that never returns is named when the engine stops.
+func (e *MemoryEngine) spawn(fn func()) bool {
+	return e.s.RunAsyncTask(e.jobCtx, "testmode.engine: perform with timeout", func(context.Context) { fn() }) == nil
+}
+
+// watchShutdown waits for the stopper to quiesce, then refuses inserts,
+// arms the shutdown grace and reports the shutdown until the workers have
+// returned.
+func (e *MemoryEngine) watchShutdown(ctx context.Context) {
+	<-ctx.Done()
+	meta := []slog.Attr{slog.String(KeyEngine, e.opts.Name)}
+	// The span outlives the task's cancelled context; keep its values only.
+	_ = e.tel.Span(context.WithoutCancel(ctx), EngineShutdownSpan, meta, func(_ context.Context, sc *telemetry.Scope) error {
+		e.stopping.Store(true)
+		if e.opts.ShutdownGrace == 0 {
+			e.cancelJobs(ErrShutdown)
+		} else {
+			e.graceMu.Lock()
+			e.grace = time.AfterFunc(e.opts.ShutdownGrace, func() { e.cancelJobs(ErrShutdown) })
+			e.graceMu.Unlock()
+		}
+		e.workers.Wait()
+		if sc != nil {
+			sc.AddMeasurements(telemetry.Int(MeasurePending, int64(len(e.Pending()))))
+		}
+		return nil
+	})
+}
+
+// heapItem is a queued job with its ordering keys copied, so ordering reads
+// no shared memory.
+type heapItem struct {
+	prio int
+	at   int64 // due time, Unix nanoseconds (see dueNanos)
+	id   int64
+	j    *memJob
+}
+
+// dueNanos turns a due time into heap order: Unix nanoseconds, which
+// compare faster than time.Time. Times past 2262 all map to the largest
+// value and are ordered among themselves by ID.
+func dueNanos(t time.Time) int64 {
+	if t.After(maxNanosTime) {
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var maxNanosTime = time.Unix(0, math.MaxInt64)
+
+// jobHeap is a binary min-heap of queued jobs: by priority, then due time,
+// then ID when byPriority is set; by due time, then ID otherwise.
+type jobHeap struct {
+	byPriority bool
+	items      []heapItem
+}
+
+func (h *jobHeap) less(a, b *heapItem) bool {
+	if h.byPriority && a.prio != b.prio {
+		return a.prio < b.prio
+	}
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.id < b.id
+}
+
+func (h *jobHeap) push(it heapItem) {
+	h.items = append(h.items, it)
+	i := len(h.items) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(&h.items[i], &h.items[p]) {
+			break
+		}
+		h.items[i], h.items[p] = h.items[p], h.items[i]
+		i = p
+	}
+}
+
+func (h *jobHeap) pop() heapItem {
+	top := h.items[0]
+	last := len(h.items) - 1
+	h.items[0] = h.items[last]
+	h.items[last] = heapItem{}
+	h.items = h.items[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && h.less(&h.items[l], &h.items[m]) {
+			m = l
+		}
+		if r < last && h.less(&h.items[r], &h.items[m]) {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
+}
