@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ecopatterns/ecopatterns/discovery"
 	"github.com/ecopatterns/ecopatterns/errprio"
 	"github.com/ecopatterns/ecopatterns/fileops"
 	"github.com/ecopatterns/ecopatterns/options"
@@ -20,6 +21,7 @@ import (
 func TestEveryPackageDefaultsValidate(t *testing.T) {
 	type validator interface{ Validate() error }
 	cases := map[string]func() any{
+		"discovery": func() any { o := discovery.DefaultManagerOptions(); return &o },
 		"errprio":   func() any { o := errprio.DefaultOptions(); return &o },
 		"fileops":   func() any { o := fileops.DefaultOptions(); return &o },
 		"stopper":   func() any { o := stopper.DefaultOptions(); return &o },

@@ -1,0 +1,230 @@
+package file
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ecopatterns/ecopatterns/discovery"
+	"github.com/ecopatterns/ecopatterns/options"
+)
+
+// FilepathLabel is the label holding the path of the file a group came
+// from.
+const FilepathLabel = discovery.MetaLabelPrefix + "filepath"
+
+// Config configures file discovery, under the key file_sd_configs.
+type Config struct {
+	// Files are paths or patterns of the files to read. Each ends in
+	// .json, .yml or .yaml (the extension picks the format) and may hold
+	// a * in its last path element. At least one is required.
+	Files []string `json:"files" yaml:"files"`
+	// RefreshInterval is the time between rereads of all files on top of
+	// those that changes trigger. It must be > 0.
+	RefreshInterval time.Duration `json:"refresh_interval" yaml:"refresh_interval"`
+	// MaxFileSize is the largest file, in bytes, that is read; a larger
+	// one is a reported failure. It must be > 0.
+	MaxFileSize int64 `json:"max_file_size" yaml:"max_file_size"`
+}
+
+// DefaultConfig returns the defaults of a decoded file_sd_configs entry:
+// reread every 5 minutes, files up to 16 MiB, no files.
+func DefaultConfig() Config {
+	return Config{RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20}
+}
+
+func init() {
+	defaults := DefaultConfig()
+	discovery.RegisterConfig(&defaults)
+}
+
+var _ discovery.Config = (*Config)(nil)
+
+// Name returns "file".
+func (*Config) Name() string { return "file" }
+
+// Validate reports every field that is not usable.
+func (c *Config) Validate() error {
+	var v options.Collector
+	options.Check(&v, len(c.Files) > 0, "files", c.Files, "must list at least one file or pattern")
+	for i, f := range c.Files {
+		if err := checkPattern(f); err != nil {
+			v.Add("files["+strconv.Itoa(i)+"]", f, err.Error())
+		}
+	}
+	options.Positive(&v, "refresh_interval", c.RefreshInterval)
+	options.Positive(&v, "max_file_size", c.MaxFileSize)
+	return v.Err()
+}
+
+// checkPattern reports what is wrong with a file pattern.
+func checkPattern(p string) error {
+	switch {
+	case p == "":
+		return errors.New("must not be empty")
+	case format(p) == "":
+		return errors.New("must end in .json, .yml or .yaml")
+	case strings.Contains(filepath.Dir(p), "*"):
+		return errors.New("may hold a * in its last path element only")
+	}
+	if _, err := filepath.Match(p, ""); err != nil {
+		return fmt.Errorf("is not a valid pattern: %w", err)
+	}
+	return nil
+}
+
+// format returns "json" or "yaml" for a path's extension, or "".
+func format(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return "json"
+	case ".yml", ".yaml":
+		return "yaml"
+	}
+	return ""
+}
+
+// NewDiscoverer validates c and returns a discoverer of its files.
+func (c *Config) NewDiscoverer(discovery.DiscovererOptions) (discovery.Discoverer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	d := &discoverer{interval: c.RefreshInterval, maxSize: c.MaxFileSize, newWatcher: newFSWatcher}
+	for _, p := range c.Files {
+		d.patterns = append(d.patterns, filepath.Clean(p))
+	}
+	return d, nil
+}
+
+// parse decodes the groups of a file in the given format ("json" or
+// "yaml"). An empty file is an error.
+func parse(data []byte, format string) ([]*discovery.Group, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty file; write [] for a file without targets")
+	}
+	var groups []*discovery.Group
+	switch format {
+	case "json":
+		var items []json.RawMessage
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&items); err != nil {
+			return nil, fmt.Errorf("want a JSON list of groups: %w", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, errors.New("trailing data after the list")
+		}
+		for i, item := range items {
+			if bytes.Equal(bytes.TrimSpace(item), []byte("null")) {
+				return nil, fmt.Errorf("entry %d is null", i)
+			}
+			g := new(discovery.Group)
+			if err := g.UnmarshalJSON(item); err != nil {
+				return nil, fmt.Errorf("entry %d: %w", i, err)
+			}
+			groups = append(groups, g)
+		}
+	case "yaml":
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, err
+		}
+		n := &doc
+		if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+			n = n.Content[0]
+		}
+		if n.Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("line %d: want a YAML list of groups", n.Line)
+		}
+		for i, item := range n.Content {
+			if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" {
+				return nil, fmt.Errorf("entry %d (line %d) is null", i, item.Line)
+			}
+			g := new(discovery.Group)
+			if err := g.UnmarshalYAML(item); err != nil {
+				return nil, fmt.Errorf("entry %d: %w", i, err)
+			}
+			groups = append(groups, g)
+		}
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
+	return groups, nil
+}
+
+// readFile reads and parses one file, at most max bytes of it.
+func readFile(path string, max int64) ([]*discovery.Group, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	} else if st.Size() > max {
+		return nil, fmt.Errorf("%d bytes, more than max_file_size (%d)", st.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("more than max_file_size (%d bytes)", max)
+	}
+	groups, err := parse(data, format(path))
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range groups {
+		g.Source = path + ":" + strconv.Itoa(i)
+		labels := make(discovery.Labels, len(g.Labels)+1)
+		for k, v := range g.Labels {
+			labels[k] = v
+		}
+		labels[FilepathLabel] = path
+		g.Labels = labels
+	}
+	return groups, nil
+}
+
+// watcher is what the discoverer needs of fsnotify, so that tests can
+// replace it.
+type watcher interface {
+	Add(dir string) error
+	Events() <-chan fsnotify.Event
+	Errors() <-chan error
+	Close() error
+}
+
+// fsWatcher adapts *fsnotify.Watcher.
+type fsWatcher struct{ w *fsnotify.Watcher }
+
+func newFSWatcher() (watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	return fsWatcher{w}, nil
+}
+
+func (f fsWatcher) Add(dir string) error          { return f.w.Add(dir) }
+func (f fsWatcher) Events() <-chan fsnotify.Event { return f.w.Events }
+func (f fsWatcher) Errors() <-chan error          { return f.w.Errors }
+func (f fsWatcher) Close() error                  { return f.w.Close() }
+
+// sortGroups orders groups by Source.
+func sortGroups(groups []*discovery.Group) {
+	slices.SortFunc(groups, func(a, b *discovery.Group) int { return strings.Compare(a.Source, b.Source) })
+}
