@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"math/rand/v2"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -166,11 +167,21 @@ func (s *Stopper) NewChild(name string) (*Stopper, error) {
 func (s *Stopper) monoSince() time.Duration { return time.Since(s.epoch) }
 
 // admit registers a task, or reports false when the stopper is quiescing.
-func (s *Stopper) admit(name string, pc uintptr) (*shard, int32, bool) {
+//
+// A synchronous task is admitted and released by the same goroutine, so it
+// uses the shard of that goroutine's stack, which stays warm in its core's
+// cache. An asynchronous task is released by a new goroutine that will
+// likely run on another core, so spreading those at random keeps the
+// spawner and the finishing tasks off one lock.
+func (s *Stopper) admit(name string, pc uintptr, async bool) (*shard, int32, bool) {
 	if s.quiescing.Load() {
 		return nil, 0, false
 	}
-	sh := &s.shards[shardHint()&s.shardMask]
+	h := shardHint()
+	if async {
+		h = rand.Uint32()
+	}
+	sh := &s.shards[h&s.shardMask]
 	start := s.monoSince()
 	sh.mu.Lock()
 	// Checked again under the shard lock: Quiesce sets the flag and then

@@ -140,7 +140,7 @@ func (s *Stopper) RunTaskWithErr(ctx context.Context, name string, f func(contex
 }
 
 func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f func(context.Context) error) (err error) {
-	sh, idx, ok := s.admit(name, pc)
+	sh, idx, ok := s.admit(name, pc, false)
 	if !ok {
 		return ErrUnavailable
 	}
@@ -346,7 +346,7 @@ func (s *Stopper) RunAsyncTaskEx(ctx context.Context, opts TaskOpts, f func(cont
 }
 
 func (s *Stopper) runAsync(ctx context.Context, name string, lim *Limiter, noCancel bool, f func(context.Context)) error {
-	sh, idx, ok := s.admit(name, funcPC(f))
+	sh, idx, ok := s.admit(name, funcPC(f), true)
 	if !ok {
 		return ErrUnavailable
 	}
