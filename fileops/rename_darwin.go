@@ -4,8 +4,6 @@ package fileops
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,37 +24,8 @@ func renameErrno(err error) error {
 	return err
 }
 
-func renameOS(oldname, newname string, how RenameMode) error {
-	if how == RenameReplace {
-		return os.Rename(oldname, newname)
-	}
-	if err := unix.RenamexNp(oldname, newname, renameFlags(how)); err != nil {
-		return renameError(oldname, newname, how, renameErrno(err))
-	}
-	return nil
-}
-
-// renameInRoot renames inside r: parents are opened through r, and the
-// last elements renamed relative to them, which never follows a link.
-func renameInRoot(r *os.Root, _ string, oldname, newname string, how RenameMode) error {
-	if how == RenameReplace {
-		return r.Rename(oldname, newname)
-	}
-	od, err := r.Open(filepath.Dir(oldname))
-	if err != nil {
-		return renameError(oldname, newname, how, err)
-	}
-	defer od.Close()
-	nd := od
-	if filepath.Dir(newname) != filepath.Dir(oldname) {
-		if nd, err = r.Open(filepath.Dir(newname)); err != nil {
-			return renameError(oldname, newname, how, err)
-		}
-		defer nd.Close()
-	}
-	err = unix.RenameatxNp(int(od.Fd()), filepath.Base(oldname), int(nd.Fd()), filepath.Base(newname), renameFlags(how))
-	if err != nil {
-		return renameError(oldname, newname, how, renameErrno(err))
-	}
-	return nil
+// renameat renames relative to two directory descriptors (unix.AT_FDCWD
+// for the working directory) with the flags how asks for.
+func renameat(olddirfd int, oldname string, newdirfd int, newname string, how RenameMode) error {
+	return unix.RenameatxNp(olddirfd, oldname, newdirfd, newname, renameFlags(how))
 }

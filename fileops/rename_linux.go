@@ -4,8 +4,6 @@ package fileops
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,39 +25,8 @@ func renameErrno(err error) error {
 	return err
 }
 
-func renameOS(oldname, newname string, how RenameMode) error {
-	if how == RenameReplace {
-		return os.Rename(oldname, newname)
-	}
-	err := unix.Renameat2(unix.AT_FDCWD, oldname, unix.AT_FDCWD, newname, renameFlags(how))
-	if err != nil {
-		return renameError(oldname, newname, how, renameErrno(err))
-	}
-	return nil
-}
-
-// renameInRoot renames inside r. With flags it opens both parents through
-// r, which resolves them without leaving the root, and renames the last
-// elements relative to them, which never follows a link.
-func renameInRoot(r *os.Root, _ string, oldname, newname string, how RenameMode) error {
-	if how == RenameReplace {
-		return r.Rename(oldname, newname)
-	}
-	od, err := r.Open(filepath.Dir(oldname))
-	if err != nil {
-		return renameError(oldname, newname, how, err)
-	}
-	defer od.Close()
-	nd := od
-	if filepath.Dir(newname) != filepath.Dir(oldname) {
-		if nd, err = r.Open(filepath.Dir(newname)); err != nil {
-			return renameError(oldname, newname, how, err)
-		}
-		defer nd.Close()
-	}
-	err = unix.Renameat2(int(od.Fd()), filepath.Base(oldname), int(nd.Fd()), filepath.Base(newname), renameFlags(how))
-	if err != nil {
-		return renameError(oldname, newname, how, renameErrno(err))
-	}
-	return nil
+// renameat renames relative to two directory descriptors (unix.AT_FDCWD
+// for the working directory) with the flags how asks for.
+func renameat(olddirfd int, oldname string, newdirfd int, newname string, how RenameMode) error {
+	return unix.Renameat2(olddirfd, oldname, newdirfd, newname, renameFlags(how))
 }
