@@ -107,7 +107,7 @@ func newStopper(opts Options, parent *Stopper) *Stopper {
 	if tel == nil {
 		tel = telemetry.Default()
 	}
-	n := 4 * runtime.GOMAXPROCS(0)
+	n := 16 * runtime.GOMAXPROCS(0)
 	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
 	n = min(n, 64)
 	s := &Stopper{
