@@ -77,7 +77,7 @@ type ptrArgs struct {
 
 func (*ptrArgs) Kind() string { return "ptr" }
 
-// TestInsertBadInput checks every bad input the issue lists: each is a
+// TestInsertBadInput checks every documented bad input: each is a
 // clear error at insert, in every mode, and nothing is inserted.
 func TestInsertBadInput(t *testing.T) {
 	for _, mode := range []testmode.Mode{testmode.Manual, testmode.Inline} {
