@@ -216,16 +216,38 @@ func decodeJSONSection(key string, raw json.RawMessage) (Configs, error) {
 	if items == nil {
 		return nil, fmt.Errorf("discovery: %s: null section; remove the key or give a list", key)
 	}
+	return decodeSection(key, proto, registered, len(items), sectionEntries{
+		null:      func(i int) bool { return bytes.Equal(bytes.TrimSpace(items[i]), []byte("null")) },
+		nullWhere: func(int) string { return "" },
+		group:     func(i int, g *Group) error { return g.decodeJSON(items[i]) },
+		config:    func(i int, target any, where string) error { return decodeJSON(items[i], target, where) },
+	})
+}
+
+// sectionEntries is how one wire form (JSON or YAML) reads entry i of a
+// <name>_sd_configs section; decodeSection does the rest the same way for
+// both.
+type sectionEntries struct {
+	null      func(i int) bool
+	nullWhere func(i int) string // " line N" or "", for the null-entry error
+	group     func(i int, g *Group) error
+	config    func(i int, target any, where string) error
+}
+
+// decodeSection builds the Configs of one section of n entries: for a
+// registered name a validated Config per entry, for static_configs one
+// StaticConfig whose groups are sourced by their index.
+func decodeSection(key string, proto Config, registered bool, n int, e sectionEntries) (Configs, error) {
 	var out Configs
 	var static StaticConfig
-	for i, item := range items {
+	for i := range n {
 		where := key + "[" + strconv.Itoa(i) + "]"
-		if bytes.Equal(bytes.TrimSpace(item), []byte("null")) {
-			return nil, fmt.Errorf("discovery: %s: null entry", where)
+		if e.null(i) {
+			return nil, fmt.Errorf("discovery: %s:%s null entry", where, e.nullWhere(i))
 		}
 		if !registered {
 			g := new(Group)
-			if err := g.decodeJSON(item); err != nil {
+			if err := e.group(i, g); err != nil {
 				return nil, fmt.Errorf("discovery: %s: %w", where, err)
 			}
 			g.Source = strconv.Itoa(i)
@@ -233,7 +255,7 @@ func decodeJSONSection(key string, raw json.RawMessage) (Configs, error) {
 			continue
 		}
 		cfg, target := newConfig(proto)
-		if err := decodeJSON(item, target, where); err != nil {
+		if err := e.config(i, target, where); err != nil {
 			return nil, err
 		}
 		if err := validate(cfg()); err != nil {
@@ -283,36 +305,16 @@ func decodeYAMLSection(key string, line int, v *yaml.Node) (Configs, error) {
 		}
 		return nil, fmt.Errorf("discovery: %s: line %d: want a list, got %s", key, v.Line, yamlKind(v))
 	}
-	var out Configs
-	var static StaticConfig
+	items := make([]*yaml.Node, len(v.Content))
 	for i, item := range v.Content {
-		item = resolveYAML(item)
-		where := key + "[" + strconv.Itoa(i) + "]"
-		if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" {
-			return nil, fmt.Errorf("discovery: %s: line %d: null entry", where, item.Line)
-		}
-		if !registered {
-			g := new(Group)
-			if err := g.decodeYAML(item); err != nil {
-				return nil, fmt.Errorf("discovery: %s: %w", where, err)
-			}
-			g.Source = strconv.Itoa(i)
-			static = append(static, g)
-			continue
-		}
-		cfg, target := newConfig(proto)
-		if err := decodeYAML(item, target, where); err != nil {
-			return nil, err
-		}
-		if err := validate(cfg()); err != nil {
-			return nil, fmt.Errorf("discovery: %s: %w", where, err)
-		}
-		out = append(out, cfg())
+		items[i] = resolveYAML(item)
 	}
-	if len(static) > 0 {
-		out = append(out, static)
-	}
-	return out, nil
+	return decodeSection(key, proto, registered, len(items), sectionEntries{
+		null:      func(i int) bool { return items[i].Kind == yaml.ScalarNode && items[i].ShortTag() == "!!null" },
+		nullWhere: func(i int) string { return " line " + strconv.Itoa(items[i].Line) + ":" },
+		group:     func(i int, g *Group) error { return g.decodeYAML(items[i]) },
+		config:    func(i int, target any, where string) error { return decodeYAML(items[i], target, where) },
+	})
 }
 
 // sections groups c by configuration key, for encoding.
