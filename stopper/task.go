@@ -76,13 +76,11 @@ func (c *taskCtx) Value(key any) any {
 	if key == (taskKey{}) {
 		return taskMark{s: c.s, outer: c.parent}
 	}
-	if !c.inherit {
+	if !c.inherit && isCancelKey(key) {
 		// Lets context.Cause and derived contexts find the stopper's
 		// cancellation (and its cause, ErrQuiescing) rather than the
 		// parent's.
-		if v := c.s.qctx.Value(key); v != nil {
-			return v
-		}
+		return c.s.qctx.Value(key)
 	}
 	return c.parent.Value(key)
 }
