@@ -47,8 +47,9 @@ type StuckTasksError struct {
 	// every task had returned but the closers had not finished.
 	Tasks []StuckTask
 	// Stacks holds the goroutine profile entries (debug=1 format) of the
-	// stopper's asynchronous task goroutines only, selected by their pprof
-	// label ecopatterns.stopper.
+	// asynchronous task goroutines of the stopper and its children only,
+	// selected by their pprof label ecopatterns.stopper (and of goroutines
+	// those tasks started, which inherit the label).
 	Stacks string
 	cause  error
 }
