@@ -110,7 +110,8 @@ func (m *Manager) SyncCh() <-chan map[string][]*Group { return m.syncCh }
 // called, and every provider of the configuration has sent its first full
 // set, reported an error or failed, and the snapshot holding their groups
 // has been built. A snapshot received from SyncCh after Ready is closed
-// holds them all. Providers added by later calls of ApplyConfig do not
+// holds them all, and one is sent after it closes even when the last first
+// set changed nothing. Providers added by later calls of ApplyConfig do not
 // reopen it. A discoverer that never sends keeps it open.
 func (m *Manager) Ready() <-chan struct{} { return m.ready }
 
@@ -537,6 +538,16 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 		}
 		s.pending, s.builtAt, s.last = true, now, now
 		s.changed += len(updates)
+	} else if closeReady && !s.pending {
+		// The last first set changed nothing (an empty static config,
+		// say), but a consumer waiting for Ready needs a snapshot taken
+		// after it: send the current one again, as a map of its own.
+		now := time.Now()
+		if s.shared {
+			s.cur = maps.Clone(s.cur)
+			s.shared = false
+		}
+		s.pending, s.builtAt, s.last = true, now, now
 	}
 	if closeReady {
 		close(m.ready)

@@ -273,6 +273,29 @@ func TestReady(t *testing.T) {
 	})
 }
 
+// A consumer that waits for Ready and then takes a snapshot gets one even
+// when the last provider's first set changed nothing.
+func TestReadySendsASnapshotWhenTheLastFirstSetChangesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := start(t, nil)
+		a, b := discoverytest.NewMock("a"), discoverytest.NewMock("b")
+		m.apply(t, map[string]discovery.Configs{"web": {a, b}})
+		send(t, a, group("g", "a:1"))
+		s := m.next(t)
+		require.Equal(t, []string{"g: a:1"}, describe(s)["web"])
+		send(t, b)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		<-m.Ready()
+		again := m.next(t)
+		require.Equal(t, []string{"g: a:1"}, describe(again)["web"])
+		again["web"] = nil
+		require.NotNil(t, s["web"], "each snapshot is a map of its own")
+		time.Sleep(time.Second)
+		m.none(t)
+	})
+}
+
 func TestReadyWithEmptyConfiguration(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := start(t, nil)
