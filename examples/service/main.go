@@ -1,21 +1,41 @@
-// Command service is a small uptime prober: it probes a set of HTTP targets
-// on an interval for a fixed duration and prints what it saw.
+// Command service is a small uptime prober that composes every ecopatterns
+// package in one process:
 //
-// With no flags it probes endpoints of an HTTP server it starts itself on
-// 127.0.0.1 (one healthy, one slow, one failing), so it needs no network and
-// exits 0 after a few seconds:
+//   - options: Options come from DefaultOptions, then environment variables
+//     (PROBER_*), then flags; they are validated before anything starts, and
+//     the fields that differ from the defaults are logged once.
+//   - discovery: the targets are the union of static_configs (the -targets
+//     flag) and a file_sd_configs file, targets.json in the state directory,
+//     written on the first run. Editing that file while the prober runs adds
+//     or removes targets at once.
+//   - testmode: every round inserts one probe job per target into a
+//     MemoryEngine. A failed probe is retried with a backoff that reads the
+//     error (a 429 or 503 with Retry-After waits as long as the target asks);
+//     a permanent failure cancels the job.
+//   - errprio: probe failures carry codes, some registered by this program.
+//     When several probes of a round fail, the round's line names the one
+//     that matters most (errprio.Highest), in its consumer-facing form
+//     (errprio.Flatten).
+//   - fileops: the state directory is opened with fileops.Open (a lock, and
+//     recovery of what an earlier crash left, logged), and the latest result
+//     of every target is written atomically to state.json after each round.
+//   - stopper: every goroutine runs under one Stopper. SIGINT, SIGTERM or the
+//     end of -duration stop it with a deadline, and the run ends with a
+//     summary.
+//   - telemetry: events are printed by a slog handler: one line per round,
+//     or every event of every package with -v.
+//
+// With no flags it probes endpoints of an HTTP server it starts on
+// 127.0.0.1, reached under the host name "demo" (two healthy, one slow, one
+// rate-limited every other time, one unavailable, one gone), so it needs no
+// network and no set-up, and exits 0 after five seconds:
 //
 //	go run ./examples/service
-//	go run ./examples/service -prober.duration=10s -prober.interval=250ms
-//	PROBER_TIMEOUT=50ms go run ./examples/service
+//	go run ./examples/service -v -duration=10s -state-dir=/tmp/prober
+//	PROBER_INTERVAL=250ms go run ./examples/service -targets=https://example.com
 //
-// Its configuration follows the options idiom: DefaultOptions, overridden by
-// environment variables (PROBER_*) and then flags (-prober.*), validated
-// before anything starts, with the non-default values logged once. Every
-// goroutine (the demo server, each probe) runs under one stopper.Stopper,
-// which it stops with a deadline at the end; probe rounds and probes are
-// telemetry spans, logged through telemetry.SlogHandler (one line per round,
-// every event with -prober.verbose).
+// With a -state-dir that outlives the run, edit targets.json while the
+// prober runs, and start it again to see it read the previous state.
 package main
 
 import (
@@ -24,59 +44,80 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"slices"
-	"sort"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/ecopatterns/ecopatterns/discovery"
 	"github.com/ecopatterns/ecopatterns/options"
-	"github.com/ecopatterns/ecopatterns/stopper"
-	"github.com/ecopatterns/ecopatterns/telemetry"
 )
 
 // Options configures the prober.
 type Options struct {
-	// Targets are the URLs to probe. Empty means the built-in demo server's
-	// endpoints.
-	Targets []string `usage:"comma-separated URLs to probe (empty: a built-in demo server)"`
+	// Targets are URLs probed in addition to those of the targets file
+	// (discovery's static_configs). URLs on the host "demo" reach the demo
+	// server.
+	Targets []string `usage:"comma-separated URLs to probe besides those of targets.json"`
+	// Demo starts the demo server and routes the host name "demo" to it.
+	Demo bool `usage:"serve the demo endpoints under the host name demo"`
+	// StateDir holds targets.json and state.json. Empty means a new
+	// temporary directory, removed at exit.
+	StateDir string `usage:"directory for targets.json and state.json (empty: a temporary one)"`
+	// Duration is how long to run; 0 means until SIGINT or SIGTERM. It must
+	// not be negative.
+	Duration time.Duration `usage:"how long to run (0: until interrupted)"`
 	// Interval is the time between probe rounds; it must be > 0.
 	Interval time.Duration `usage:"time between probe rounds"`
-	// Timeout bounds one probe; it must be > 0.
+	// Timeout bounds one probe; it must be > 0 and shorter than Interval.
 	Timeout time.Duration `usage:"deadline of one probe"`
-	// Duration is how long to run before exiting; it must be > 0.
-	Duration time.Duration `usage:"how long to run before exiting"`
-	// Verbose logs every telemetry event instead of one line per round.
-	Verbose bool `usage:"log every telemetry event, not only rounds"`
+	// MaxAttempts is how many times a failing probe is tried; it must be
+	// > 0.
+	MaxAttempts int `usage:"attempts of a failing probe before it is given up"`
+	// Concurrency is how many probes run at once; it must be > 0.
+	Concurrency int `usage:"probes running at once"`
+	// StopTimeout bounds the stop at the end of the run; it must be > 0.
+	StopTimeout time.Duration `usage:"deadline of the final stop"`
+	// Verbose logs every event of every package, not one line per round.
+	Verbose bool `usage:"log every telemetry event (also -v)"`
+	// Discovery configures the discovery manager.
+	Discovery discovery.ManagerOptions
 }
 
-// DefaultOptions returns the prober's defaults.
+// DefaultOptions returns the prober's defaults: the demo targets, a round
+// every second for five seconds.
 func DefaultOptions() Options {
 	return Options{
-		Interval: 500 * time.Millisecond,
-		Timeout:  200 * time.Millisecond,
-		Duration: 2 * time.Second,
+		Targets:     []string{"http://demo/healthy", "http://demo/ready"},
+		Demo:        true,
+		Duration:    5 * time.Second,
+		Interval:    time.Second,
+		Timeout:     300 * time.Millisecond,
+		MaxAttempts: 2,
+		Concurrency: 4,
+		StopTimeout: 5 * time.Second,
+		Discovery:   discovery.DefaultManagerOptions(),
 	}
 }
 
 // Validate reports every bad field.
 func (o Options) Validate() error {
 	var c options.Collector
-	options.Positive(&c, "Interval", o.Interval)
-	options.Positive(&c, "Timeout", o.Timeout)
-	options.Positive(&c, "Duration", o.Duration)
 	for i, t := range o.Targets {
-		ok := strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://")
-		if !ok {
-			c.Add(fmt.Sprintf("Targets[%d]", i), t, "must be an http:// or https:// URL")
+		if err := checkTarget(t); err != nil {
+			c.Add(fmt.Sprintf("Targets[%d]", i), t, err.Error())
 		}
 	}
+	options.NonNegative(&c, "Duration", o.Duration)
+	options.Positive(&c, "Interval", o.Interval)
+	options.Positive(&c, "Timeout", o.Timeout)
+	if o.Timeout > 0 && o.Interval > 0 && o.Timeout >= o.Interval {
+		c.Add("Timeout", o.Timeout, fmt.Sprintf("must be shorter than Interval (%s)", o.Interval))
+	}
+	options.Positive(&c, "MaxAttempts", o.MaxAttempts)
+	options.Positive(&c, "Concurrency", o.Concurrency)
+	options.Positive(&c, "StopTimeout", o.StopTimeout)
+	c.Nested("Discovery", o.Discovery.Validate())
 	return c.Err()
 }
 
@@ -84,229 +125,47 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		os.Exit(2)
 	}
 }
 
-// run is main without the process: it parses args, probes until the
-// configured duration passes or ctx is cancelled, and writes a summary to out.
+// run is main without the process: it reads the options from the
+// environment and args, runs the prober until Duration passes or ctx ends,
+// and writes the log and the summary to out.
 func run(ctx context.Context, args []string, out io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(out, nil))
-
-	opts := DefaultOptions()
-	if err := options.LoadEnv("PROBER", &opts); err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("service", flag.ContinueOnError)
-	fs.SetOutput(out)
-	if err := options.BindFlags(fs, "prober", &opts); err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := opts.Validate(); err != nil {
-		return err
-	}
-	logger.Info("starting", "non-default options", options.Diff(DefaultOptions(), opts))
-
-	// Telemetry: one registry for the whole process. By default one line per
-	// probe round; with -prober.verbose every event, the stopper's included.
-	reg, err := telemetry.New(telemetry.DefaultOptions())
+	opts, err := parseOptions(args, out)
 	if err != nil {
 		return err
 	}
-	patterns := []string{roundSpan.Stop.String()}
-	if opts.Verbose {
-		patterns = []string{"prober", "ecopatterns"}
-	}
-	if err := reg.Attach("log", patterns, telemetry.SlogHandler(logger, slog.LevelInfo)); err != nil {
-		return err
-	}
-
-	// Every goroutine of the program runs under one Stopper.
-	sopts := stopper.DefaultOptions()
-	sopts.Name = "prober"
-	sopts.Logger = logger
-	sopts.Telemetry = reg
-	s, err := stopper.New(sopts)
+	sum, err := serve(ctx, opts, environment{out: out})
 	if err != nil {
 		return err
 	}
-
-	targets := opts.Targets
-	if len(targets) == 0 {
-		urls, err := startDemoServer(ctx, s, opts.Timeout)
-		if err != nil {
-			return err
-		}
-		targets = urls
-	}
-	client := &http.Client{Timeout: opts.Timeout, Transport: &http.Transport{}}
-	s.AddCloser(stopper.CloserFn(client.CloseIdleConnections))
-
-	// The deadline only stops new rounds; a round in flight finishes, bounded
-	// by the probe timeout, so its results are complete.
-	deadline := time.NewTimer(opts.Duration)
-	defer deadline.Stop()
-	outcomes := map[string]map[string]int{} // target -> outcome -> count
-	ticker := time.NewTicker(opts.Interval)
-	defer ticker.Stop()
-	rounds := 0
-	for done := false; !done; {
-		rounds++
-		results, err := probeRound(ctx, reg, s, client, targets, rounds)
-		if err != nil {
-			return err
-		}
-		for _, r := range results {
-			if outcomes[r.target] == nil {
-				outcomes[r.target] = map[string]int{}
-			}
-			outcomes[r.target][r.outcome]++
-		}
-		select {
-		case <-ctx.Done():
-			done = true
-		case <-deadline.C:
-			done = true
-		case <-ticker.C:
-		}
-	}
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	began := time.Now()
-	if err := s.Stop(stopCtx); err != nil {
-		return err
-	}
-	printSummary(out, rounds, outcomes, time.Since(began))
+	sum.print(out)
 	return nil
 }
 
-// The program's own events.
-var (
-	roundSpan = telemetry.MustSpanName("prober.round")
-	probeSpan = telemetry.MustSpanName("prober.probe")
-)
-
-type result struct {
-	target  string
-	outcome string
-}
-
-// probeRound probes every target concurrently, each probe a task of s
-// inside a probe span, and returns the results in target order.
-func probeRound(ctx context.Context, reg *telemetry.Registry, s *stopper.Stopper, client *http.Client, targets []string, n int) ([]result, error) {
-	results := make([]result, len(targets))
-	err := reg.Span(ctx, roundSpan, []slog.Attr{slog.Int("round", n)}, func(ctx context.Context, sc *telemetry.Scope) error {
-		var wg sync.WaitGroup
-		for i, target := range targets {
-			wg.Add(1)
-			err := s.RunAsyncTask(ctx, "prober: probe", func(ctx context.Context) {
-				defer wg.Done()
-				_ = reg.Span(ctx, probeSpan, []slog.Attr{slog.String("target", target)}, func(ctx context.Context, sc *telemetry.Scope) error {
-					outcome := probe(ctx, client, target)
-					sc.AddMetadata(slog.String("outcome", outcome))
-					results[i] = result{target: target, outcome: outcome}
-					return nil
-				})
-			})
-			if err != nil {
-				wg.Done()
-				results[i] = result{target: target, outcome: "not-started"}
-			}
-		}
-		wg.Wait()
-		failed := 0
-		for _, r := range results {
-			if r.outcome != "ok" {
-				failed++
-			}
-		}
-		sc.AddMeasurements(telemetry.Int("targets", int64(len(results))), telemetry.Int("failed", int64(failed)))
-		return nil
-	})
-	return results, err
-}
-
-func probe(ctx context.Context, client *http.Client, target string) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return "bad-request"
+// parseOptions applies the environment, then the flags, to the defaults,
+// and validates the result.
+func parseOptions(args []string, out io.Writer) (Options, error) {
+	opts := DefaultOptions()
+	if err := options.LoadEnv("PROBER", &opts); err != nil {
+		return opts, err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var nerr net.Error
-		if errors.As(err, &nerr) && nerr.Timeout() {
-			return "timeout"
-		}
-		if ctx.Err() != nil {
-			return "cancelled"
-		}
-		return "unreachable"
+	fs := flag.NewFlagSet("service", flag.ContinueOnError)
+	fs.SetOutput(out)
+	if err := options.BindFlags(fs, "", &opts); err != nil {
+		return opts, err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return "ok"
+	fs.BoolVar(&opts.Verbose, "v", opts.Verbose, "short for -verbose")
+	if err := fs.Parse(args); err != nil {
+		return opts, err
 	}
-	return fmt.Sprintf("http-%d", resp.StatusCode)
-}
-
-// startDemoServer serves /healthy, /slow (slower than the probe timeout) and
-// /failing on a loopback port, as tasks of s: the server shuts down when s
-// quiesces.
-func startDemoServer(ctx context.Context, s *stopper.Stopper, timeout time.Duration) ([]string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("service: demo server: %w", err)
+	if fs.NArg() > 0 {
+		return opts, fmt.Errorf("service: unexpected argument %q (options are flags)", fs.Arg(0))
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(2 * timeout):
-		case <-r.Context().Done():
-		}
-		fmt.Fprintln(w, "late")
-	})
-	mux.HandleFunc("/failing", func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second}
-	if err := s.RunAsyncTask(ctx, "prober.demo: serve", func(context.Context) { _ = srv.Serve(ln) }); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	if err := s.RunAsyncTask(ctx, "prober.demo: shut down on quiesce", func(ctx context.Context) {
-		<-ctx.Done()
-		_ = srv.Close()
-	}); err != nil {
-		_ = srv.Close()
-		return nil, err
-	}
-	base := "http://" + ln.Addr().String()
-	return []string{base + "/healthy", base + "/slow", base + "/failing"}, nil
-}
-
-func printSummary(out io.Writer, rounds int, outcomes map[string]map[string]int, stopTime time.Duration) {
-	fmt.Fprintf(out, "summary: %d rounds, stopped in %s\n", rounds, stopTime.Round(time.Millisecond))
-	targets := make([]string, 0, len(outcomes))
-	for t := range outcomes {
-		targets = append(targets, t)
-	}
-	sort.Strings(targets)
-	for _, t := range targets {
-		names := make([]string, 0, len(outcomes[t]))
-		for o := range outcomes[t] {
-			names = append(names, o)
-		}
-		slices.Sort(names)
-		parts := make([]string, len(names))
-		for i, o := range names {
-			parts[i] = fmt.Sprintf("%s=%d", o, outcomes[t][o])
-		}
-		fmt.Fprintf(out, "  %s: %s\n", t, strings.Join(parts, " "))
-	}
+	return opts, opts.Validate()
 }

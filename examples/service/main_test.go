@@ -2,61 +2,380 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/ecopatterns/ecopatterns/errprio"
+	"github.com/ecopatterns/ecopatterns/fileops"
+	"github.com/ecopatterns/ecopatterns/telemetry"
+	"github.com/ecopatterns/ecopatterns/testmode"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func TestRunProbesDemoServer(t *testing.T) {
-	var out strings.Builder
-	err := run(context.Background(), []string{
-		"-prober.duration=300ms", "-prober.interval=100ms", "-prober.timeout=50ms",
-	}, &out)
+// syncBuffer is an io.Writer that the service's goroutines share with the
+// test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testOptions are the defaults with a state directory of the test's own and
+// short times.
+func testOptions(t *testing.T) Options {
+	opts := DefaultOptions()
+	opts.StateDir = t.TempDir()
+	opts.Timeout = 100 * time.Millisecond
+	opts.Interval = 300 * time.Millisecond
+	return opts
+}
+
+// The whole program as `go run` runs it, on the MemoryEngine: the demo
+// targets from both sources are probed, every way of failing shows with its
+// code, and the summary adds up.
+func TestRunDisabledMode(t *testing.T) {
+	var out syncBuffer
+	dir := t.TempDir()
+	err := run(t.Context(), []string{"-duration=1200ms", "-interval=300ms", "-timeout=100ms", "-state-dir=" + dir}, &out)
 	require.NoError(t, err)
 	s := out.String()
-	require.Contains(t, s, `msg=starting "non-default options.Interval"=100ms`)
-	require.Regexp(t, `summary: \d+ rounds, stopped in \d+`, s)
-	require.Regexp(t, `msg=prober.round.stop .*targets=3 failed=2 round=1\n`, s)
-	require.NotContains(t, s, "ecopatterns.stopper.task", "stopper events only with -prober.verbose")
-	require.Regexp(t, `/healthy: ok=\d+\n`, s)
-	require.Regexp(t, `/slow: timeout=\d+\n`, s)
-	require.Regexp(t, `/failing: http-503=\d+\n`, s)
+	require.Contains(t, s, `msg=starting "non-default options.StateDir"=`+dir+` "non-default options.Duration"=1.2s "non-default options.Interval"=300ms "non-default options.Timeout"=100ms`)
+	require.Contains(t, s, "msg=prober.targets.changed targets=6")
+	require.Regexp(t, `summary: 6 targets, [45] rounds \(\d finished\), \d+ probes, \d+ retries, \d+ jobs pending at stop, stopped in \d+`, s)
+	require.Regexp(t, `  http://demo/healthy: ok=[45]\n`, s)
+	require.Regexp(t, `  http://demo/gone: target_gone=[45]\n`, s)
+	require.Regexp(t, `  http://demo/slow: probe_timeout=\d\n`, s)
+	// Every round has a failure that needs a person: the gone target
+	// outranks the retryable ones.
+	require.Regexp(t, `msg=prober.round.finished probes=6 failed=\d .*round=1 worst="target_gone \(PRB04\): http://demo/gone: 404 Not Found; hint: remove it from the targets, or fix its path"`, s)
+	require.NotContains(t, s, "ecopatterns.testmode.job", "package events only with -v")
+
+	st := readState(t, dir)
+	require.Len(t, st.Targets, 6)
+	require.Equal(t, "ok", st.Targets["http://demo/healthy"].Outcome)
+	require.Equal(t, targetResult{Outcome: "target_gone", Code: "PRB04", Error: "http://demo/gone: 404 Not Found",
+		Hint: "remove it from the targets, or fix its path", Attempts: 1, Round: st.Targets["http://demo/gone"].Round,
+		At: st.Targets["http://demo/gone"].At}, st.Targets["http://demo/gone"])
 }
 
-func TestRunRejectsBadOptions(t *testing.T) {
-	var out strings.Builder
-	err := run(context.Background(), []string{"-prober.interval=0s", "-prober.targets=ftp://x"}, &out)
-	require.EqualError(t, err, "options: Interval = 0s: must be > 0\n"+
-		`options: Targets[0] = "ftp://x": must be an http:// or https:// URL`)
-
-	err = run(context.Background(), []string{"-prober.interval=soon"}, &out)
-	require.ErrorContains(t, err, `invalid value "soon" for flag -prober.interval: options: flag -prober.interval (field Interval): "soon" is not a valid duration`)
-}
-
-func TestRunStopsOnCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out strings.Builder
-	require.NoError(t, run(ctx, []string{"-prober.duration=1h"}, &out))
-	require.Contains(t, out.String(), "summary: 1 rounds")
-}
-
-func TestRunVerboseLogsEveryEvent(t *testing.T) {
-	var out strings.Builder
-	err := run(context.Background(), []string{
-		"-prober.duration=100ms", "-prober.interval=100ms", "-prober.timeout=50ms", "-prober.verbose",
-	}, &out)
+func TestRunVerboseLogsEveryPackage(t *testing.T) {
+	var out syncBuffer
+	err := run(t.Context(), []string{"-duration=200ms", "-interval=150ms", "-timeout=50ms", "-v", "-targets=http://demo/healthy"}, &out)
 	require.NoError(t, err)
 	s := out.String()
-	require.Contains(t, s, "msg=prober.probe.stop")
-	require.Regexp(t, `msg=prober.probe.stop .*target=http://127.0.0.1:\d+/healthy outcome=ok`, s)
-	require.Contains(t, s, `msg=ecopatterns.stopper.task.start`)
-	require.Contains(t, s, `task="prober: probe"`)
-	require.Contains(t, s, "msg=ecopatterns.stopper.quiesce.stop")
+	for _, event := range []string{
+		"ecopatterns.testmode.job.stop", "ecopatterns.stopper.task.start", "ecopatterns.discovery.",
+		"ecopatterns.fileops.write.stop", "ecopatterns.stopper.quiesce.stop",
+	} {
+		require.Contains(t, s, "msg="+event, "-v logs %s", event)
+	}
+}
+
+func TestRunRejectsBadInput(t *testing.T) {
+	var out strings.Builder
+	err := run(t.Context(), []string{"-interval=0s", "-timeout=-1s", "-targets=ftp://x,http://", "-max-attempts=0", "-duration=-1s"}, &out)
+	require.EqualError(t, err, strings.Join([]string{
+		`options: Targets[0] = "ftp://x": must be an http:// or https:// URL`,
+		`options: Targets[1] = "http://": has no host`,
+		`options: Duration = -1s: must be >= 0`,
+		`options: Interval = 0s: must be > 0`,
+		`options: Timeout = -1s: must be > 0`,
+		`options: MaxAttempts = 0: must be > 0`,
+	}, "\n"))
+
+	err = run(t.Context(), []string{"-timeout=2s", "-interval=1s"}, &out)
+	require.EqualError(t, err, "options: Timeout = 2s: must be shorter than Interval (1s)")
+
+	err = run(t.Context(), []string{"-discovery.update-interval=0s"}, &out)
+	require.EqualError(t, err, "options: Discovery.UpdateInterval = 0s: must be > 0")
+
+	err = run(t.Context(), []string{"-interval=soon"}, &out)
+	require.ErrorContains(t, err, `invalid value "soon" for flag -interval`)
+
+	err = run(t.Context(), []string{"extra"}, &out)
+	require.EqualError(t, err, `service: unexpected argument "extra" (options are flags)`)
+
+	t.Setenv("PROBER_INTERVALL", "1s")
+	err = run(t.Context(), nil, &out)
+	require.ErrorContains(t, err, "PROBER_INTERVALL")
+	require.ErrorContains(t, err, "PROBER_INTERVAL")
+}
+
+// In Inline mode every insert runs its job at once, retries included, so a
+// round is final when probeRound returns.
+func TestInlineModeRunsRoundsAtInsert(t *testing.T) {
+	opts := testOptions(t)
+	var out syncBuffer
+	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	require.NoError(t, err)
+	require.Nil(t, svc.engine, "no engine in Inline mode")
+	require.NoError(t, svc.probeRound(t.Context()))
+	require.NoError(t, svc.probeRound(t.Context()))
+
+	sum, err := svc.stop(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 6, sum.targets)
+	require.Equal(t, 2, sum.rounds)
+	require.Equal(t, 2, sum.completed)
+	require.Equal(t, map[string]map[string]int{
+		"http://demo/healthy":     {"ok": 2},
+		"http://demo/ready":       {"ok": 2},
+		"http://demo/slow":        {"probe_timeout": 2},
+		"http://demo/flaky":       {"ok": 2}, // 429 at once retried inline: the second try answers
+		"http://demo/unavailable": {"cannot_connect_now": 2},
+		"http://demo/gone":        {"target_gone": 2},
+	}, sum.byTarget)
+	// Retried: slow, flaky and unavailable once per round each.
+	require.Equal(t, 6, sum.retries)
+	require.Contains(t, out.String(), `msg=prober.round.finished probes=6 failed=3 retries=3`)
+
+	st := readState(t, opts.StateDir)
+	require.Equal(t, 2, st.Round)
+	require.Equal(t, 2, st.Targets["http://demo/unavailable"].Attempts)
+	require.Equal(t, "57P03", st.Targets["http://demo/unavailable"].Code)
+}
+
+// In Manual mode a round only records its jobs: the test asserts what was
+// enqueued, then drains them and reads every attempt's outcome.
+func TestManualModeRecordsAndDrains(t *testing.T) {
+	opts := testOptions(t)
+	var out syncBuffer
+	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Manual})
+	require.NoError(t, err)
+	require.NoError(t, svc.probeRound(t.Context()))
+
+	for _, target := range svc.currentTargets() {
+		testmode.AssertEnqueued(t, svc.jobs, testmode.Match{
+			Kind: "probe", Queue: probeQueue, Args: map[string]any{"target": target, "round": 1},
+		})
+	}
+	testmode.RefuteEnqueued(t, svc.jobs, testmode.Match{Kind: "probe", Args: map[string]any{"round": 2}})
+
+	before := time.Now()
+	res, err := testmode.Drain(t.Context(), svc.jobs, testmode.DrainOpts{})
+	require.NoError(t, err)
+	got := map[string]testmode.Result{}
+	for _, r := range res {
+		var args ProbeArgs
+		require.NoError(t, json.Unmarshal(r.Job.EncodedArgs, &args))
+		got[args.Target] = r
+	}
+	require.Len(t, got, 6)
+	require.Equal(t, testmode.OutcomeCompleted, got["http://demo/healthy"].Outcome)
+	require.Equal(t, testmode.OutcomeCancelled, got["http://demo/gone"].Outcome)
+	require.Equal(t, errprio.Code("PRB04"), errprio.CodeOf(got["http://demo/gone"].Err))
+	require.Equal(t, testmode.OutcomeRetry, got["http://demo/slow"].Outcome)
+	require.Equal(t, errprio.Code("PRB01"), errprio.CodeOf(got["http://demo/slow"].Err))
+	// Retry-After: 1 is honoured; without it the backoff is a quarter
+	// interval per attempt.
+	unavailable := got["http://demo/unavailable"]
+	require.Equal(t, testmode.OutcomeRetry, unavailable.Outcome)
+	require.WithinRange(t, unavailable.NextRun, before.Add(time.Second), time.Now().Add(time.Second))
+	require.WithinRange(t, got["http://demo/slow"].NextRun, before.Add(opts.Interval/4), time.Now().Add(opts.Interval/4))
+
+	// The retries are scheduled; draining with WithScheduled runs them,
+	// and the round is final.
+	res, err = testmode.Drain(t.Context(), svc.jobs, testmode.DrainOpts{WithScheduled: true})
+	require.NoError(t, err)
+	require.Len(t, res, 3) // slow, flaky and unavailable, second and last attempt
+	sum, err := svc.stop(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.completed)
+	require.Equal(t, map[string]int{"ok": 3, "probe_timeout": 1, "cannot_connect_now": 1, "target_gone": 1}, sum.outcomes)
+}
+
+// Editing targets.json while the service runs changes its targets; a
+// target that is not a URL is skipped with a warning, not a failure.
+func TestEditingTheTargetsFileChangesTargets(t *testing.T) {
+	opts := testOptions(t)
+	opts.Targets = nil
+	var out syncBuffer
+	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Manual})
+	require.NoError(t, err)
+	defer func() {
+		_, err := svc.stop(context.WithoutCancel(t.Context()))
+		require.NoError(t, err)
+	}()
+	require.Equal(t, []string{"http://demo/flaky", "http://demo/gone", "http://demo/slow", "http://demo/unavailable"}, svc.currentTargets())
+
+	changed := svc.watch()
+	edited := `[{"targets": ["http://demo/healthy", "ftp://files.example", "http://demo/slow"]}]`
+	require.NoError(t, fileops.WriteFile(filepath.Join(opts.StateDir, targetsFile), []byte(edited), 0o644))
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change of targets within 10s of editing the targets file")
+	}
+	require.Equal(t, []string{"http://demo/healthy", "http://demo/slow"}, svc.currentTargets())
+	s := out.String()
+	require.Contains(t, s, `msg="skipping target" target=ftp://files.example source=`)
+	require.Contains(t, s, `msg=prober.targets.changed targets=2 added=[http://demo/healthy] removed="[http://demo/flaky http://demo/gone http://demo/unavailable]"`)
+
+	require.NoError(t, svc.probeRound(t.Context()))
+	testmode.AssertEnqueued(t, svc.jobs, testmode.Match{Kind: "probe", Args: map[string]any{"target": "http://demo/healthy", "round": 1}})
+	testmode.RefuteEnqueued(t, svc.jobs, testmode.Match{Kind: "probe", Args: map[string]any{"target": "http://demo/gone"}})
+}
+
+// A second run over the same state directory reads the first run's state,
+// and recovery removes what a crash mid-write left.
+func TestRestartRecoversTheStateDirectory(t *testing.T) {
+	opts := testOptions(t)
+	var out syncBuffer
+	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	require.NoError(t, err)
+	require.NoError(t, svc.probeRound(t.Context()))
+	_, err = svc.stop(t.Context())
+	require.NoError(t, err)
+
+	// What a process killed while writing state.json leaves behind.
+	torn := filepath.Join(opts.StateDir, ".state.json.tmp-for-write-00000000000000aa")
+	require.NoError(t, os.WriteFile(torn, []byte(`{"round": 9`), 0o644))
+
+	out = syncBuffer{}
+	svc, err = start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	require.NoError(t, err)
+	_, err = svc.stop(t.Context())
+	require.NoError(t, err)
+	s := out.String()
+	require.Contains(t, s, "recovery.actions=1")
+	require.Contains(t, s, `msg="fileops: recovered" dir=`+opts.StateDir+` path=.state.json.tmp-for-write-00000000000000aa kind=tmp-for-write did=removed`)
+	require.Regexp(t, `msg="previous run" round=1 targets=6 updated_at=`, s)
+	require.NotContains(t, s, "wrote the targets file", "the targets file of the first run is kept")
+	require.NoFileExists(t, torn)
+}
+
+// A second service on the same state directory is refused by its lock.
+func TestStateDirectoryIsLocked(t *testing.T) {
+	opts := testOptions(t)
+	svc, err := start(t.Context(), opts, environment{out: io.Discard, mode: testmode.Manual})
+	require.NoError(t, err)
+	_, err = start(t.Context(), opts, environment{out: io.Discard, mode: testmode.Manual})
+	require.ErrorIs(t, err, fileops.ErrLocked)
+	_, err = svc.stop(t.Context())
+	require.NoError(t, err)
+}
+
+// The backoff honours Retry-After on the engine's clock: under synctest the
+// second attempt runs exactly when the target asked.
+func TestRetryAfterIsHonouredOnTheEngine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var calls []time.Time
+		transport := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, time.Now())
+			if len(calls) == 1 {
+				return &http.Response{StatusCode: 503, Status: "503 Service Unavailable", Header: http.Header{"Retry-After": {"7"}},
+					Body: http.NoBody, Request: r}, nil
+			}
+			return &http.Response{StatusCode: 200, Status: "200 OK", Body: http.NoBody, Request: r}, nil
+		})
+		reg, err := telemetry.New(telemetry.DefaultOptions())
+		require.NoError(t, err)
+		res := newResults(reg, nil)
+		workers := testmode.NewWorkers()
+		p := &prober{client: &http.Client{Transport: transport}, timeout: time.Second, interval: 10 * time.Second, results: res}
+		require.NoError(t, testmode.AddWorker(workers, p))
+		eopts := testmode.DefaultMemoryOptions()
+		eopts.Queues = map[string]testmode.QueueOptions{probeQueue: {Limit: 1}}
+		eopts.Workers = workers
+		eopts.Telemetry = reg
+		engine, err := testmode.NewMemoryEngine(eopts)
+		require.NoError(t, err)
+		cfg := testmode.DefaultConfig()
+		cfg.Workers, cfg.Engine, cfg.Telemetry = workers, engine, reg
+		client, err := testmode.NewClient(cfg)
+		require.NoError(t, err)
+
+		start := time.Now()
+		res.start(1, 1, start)
+		_, err = client.Insert(t.Context(), ProbeArgs{Target: "http://example.test/", Round: 1}, &testmode.InsertOpts{Queue: probeQueue})
+		require.NoError(t, err)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		require.NoError(t, engine.Stop(t.Context()))
+
+		require.Equal(t, []time.Time{start, start.Add(7 * time.Second)}, calls)
+		sum := res.summary()
+		require.Equal(t, map[string]int{"ok": 1}, sum.outcomes)
+		require.Equal(t, 1, sum.retries)
+		require.Equal(t, 1, sum.completed)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestRetryAfterHeader(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"3", 3 * time.Second},
+		{"0", 0},
+		{"-5", 0},
+		{"soon", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+	} {
+		require.Equal(t, tc.want, retryAfter(tc.in, now), "Retry-After: %q", tc.in)
+	}
+}
+
+// Each way a probe fails maps to one code, with its priority deciding
+// which failure of a round is surfaced.
+func TestProbeFailuresCarryCodes(t *testing.T) {
+	errs := []error{
+		failure(errprio.CodeCannotConnectNow, "a", "503", "", time.Second, nil),
+		failure(codeProbeTimeout, "b", "slow", "", 0, nil),
+		failure(codeGone, "c", "404 Not Found", "remove it", 0, nil),
+		failure(codeUnreachable, "d", "cannot connect", "", 0, errors.New("connection refused")),
+	}
+	require.Same(t, errs[2], errprio.Highest(errs...))
+	require.Same(t, errs[3], errprio.Highest(errs[0], errs[1], errs[3]))
+	require.Equal(t, "target_gone (PRB04): c: 404 Not Found; hint: remove it", consumerLine(errs[2]))
+	require.Equal(t, "target_unreachable (PRB02): d: cannot connect [retryable]", consumerLine(errs[3]))
+	for _, e := range errs {
+		require.Equal(t, errprio.CodeOf(e) != codeGone, errprio.Retryable(e), fmt.Sprint(e))
+	}
+}
+
+func readState(t *testing.T, dir string) state {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	require.NoError(t, err)
+	var st state
+	require.NoError(t, json.Unmarshal(data, &st))
+	return st
 }
