@@ -91,7 +91,8 @@
 //
 // A durable engine implements Engine (engine.go: one method, Insert, whose
 // contract includes uniqueness), runs due jobs with Workers.Work and stores
-// the result, and checks itself with testmodetest.RunEngine.
+// the result, and checks itself with enginetest.Run. Package riverengine
+// (a module of its own) is such an engine, on River and PostgreSQL.
 //
 // # What it deliberately does not do
 //

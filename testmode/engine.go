@@ -5,8 +5,8 @@ import "context"
 // Engine stores the jobs a Client inserts in Disabled mode and runs them
 // with its workers. MemoryEngine is the in-process implementation; an
 // engine that keeps jobs in a database implements the same method and runs
-// due jobs with Workers.Work. testmodetest.RunEngine checks an
-// implementation against this contract.
+// due jobs with Workers.Work. enginetest.Run checks an implementation
+// against this contract.
 type Engine interface {
 	// Insert stores rows, in order, and returns the stored jobs in the
 	// same order. The client has validated and filled each row (Kind,

@@ -245,3 +245,23 @@ func recordError(row *JobRow, now time.Time, err error) {
 	}
 	row.Errors = append(slices.Clip(row.Errors), ae)
 }
+
+// Backoff returns how long to wait before retrying the job in row after an
+// attempt that failed with err and that Work did not run: the Backoff of
+// the worker registered for row's kind when it implements Backoffer (a
+// negative wait counts as 0), otherwise DefaultBackoff for row.Attempt
+// with random jitter, as Work computes it. row.Attempt is the failed
+// attempt's number; row is not modified.
+//
+// Engines call it when an attempt ended without Work's result, such as a
+// job rescued from a node that stopped responding mid-attempt.
+func (ws *Workers) Backoff(row *JobRow, err error) time.Duration {
+	if r, ok := ws.lookup(row.Kind); ok {
+		if p, perr := r.prepare(row); perr == nil {
+			if d, ok := p.backoff(err); ok {
+				return d
+			}
+		}
+	}
+	return DefaultBackoff(row.Attempt, randomJitter(row))
+}

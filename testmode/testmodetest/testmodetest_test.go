@@ -15,19 +15,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// TestMemoryEngineConforms runs the conformance suite on MemoryEngine.
-func TestMemoryEngineConforms(t *testing.T) {
-	testmodetest.RunEngine(t, func(t *testing.T, workers *testmode.Workers) testmode.Engine {
-		opts := testmode.DefaultMemoryOptions()
-		opts.Workers = workers
-		opts.Queues = map[string]testmode.QueueOptions{
-			testmodetest.DefaultQueue: {Limit: 2},
-			testmodetest.OtherQueue:   {Limit: 1},
-		}
-		return testmodetest.NewMemoryEngine(t, opts)
-	})
-}
-
 // fakeT records failures and cleanups instead of acting on them.
 type fakeT struct {
 	testing.TB

@@ -1,0 +1,40 @@
+// Package enginetest is the conformance suite for testmode.Engine
+// implementations: Run checks, in the way of testing/fstest.TestFS and
+// testing/slogtest.Run, what the Engine contract promises, so the in-process
+// MemoryEngine and a durable engine (testmode/riverengine, on River and
+// PostgreSQL) pass the same checks.
+//
+// # Composing with it
+//
+//	func TestMyEngine(t *testing.T) {
+//		enginetest.Run(t, func(t *testing.T, workers *testmode.Workers) testmode.Engine {
+//			return newMyEngine(t, workers) // serves DefaultQueue and OtherQueue; empty; stopped by t.Cleanup
+//		})
+//	}
+//
+// Run checks IDs, states and fields of stored rows; all-or-nothing inserts;
+// uniqueness within the period and the batch; jobs run when due, with their
+// args; failed attempts retried with the worker's backoff and the previous
+// errors; snoozes that keep the attempt number. It works in real time with
+// delays of milliseconds and waits on the workers' signals rather than
+// polling, each wait bounded by Wait, so it also suits engines that keep
+// jobs in a database and pick them up a poll interval late.
+//
+// # Extending it
+//
+// The suite drives the engine only through a testmode.Client in Disabled
+// mode and the workers it registers (one worker, for ProbeArgs), so an
+// engine needs nothing beyond the Engine interface and running jobs with
+// the workers it is given (with Workers.Work, for instance). An engine
+// that needs a fresh store per subtest creates it in newEngine.
+//
+// # What it deliberately does not do
+//
+// It does not check concurrency limits, priorities, timeouts or shutdown
+// behaviour: how an engine honours them differs (River has four priority
+// levels where testmode has ten) and each engine tests its own promises
+// (MemoryEngine's are in package testmode, River's in riverengine). It does
+// not check durability across crashes, which needs a database and two
+// processes; riverengine's reliability tests do. It provides no assertion
+// helpers: those are testmode's.
+package enginetest

@@ -1,0 +1,280 @@
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ecopatterns/ecopatterns/testmode"
+)
+
+// Queues Run inserts into; the engine under test must serve both. Their
+// names use lower-case letters, digits and '_' only, which every engine
+// accepts (River's queue names allow nothing else).
+const (
+	// DefaultQueue is testmode.DefaultQueue, where jobs go by default.
+	DefaultQueue = testmode.DefaultQueue
+	// OtherQueue is a second queue, for uniqueness by queue.
+	OtherQueue = "enginetest_other"
+)
+
+// Wait bounds every wait of Run for a job to run.
+const Wait = 10 * time.Second
+
+// ProbeArgs are the args of the jobs Run inserts.
+type ProbeArgs struct {
+	// Case names the subtest that inserted the job.
+	Case string `json:"case"`
+	// N tells jobs of one subtest apart.
+	N int `json:"n"`
+}
+
+// Kind returns "enginetest.probe".
+func (ProbeArgs) Kind() string { return "enginetest.probe" }
+
+// attempt is what the probe worker saw of one attempt.
+type attempt struct {
+	args    ProbeArgs
+	attempt int
+	errors  []string
+	at      time.Time
+}
+
+// probe is the worker Run registers: it reports each attempt on a
+// channel and returns what the subtest's function decides.
+type probe struct {
+	mu      sync.Mutex
+	outcome map[string]func(job *testmode.Job[ProbeArgs]) error
+	seen    map[string]chan attempt
+}
+
+func (p *probe) channel(c string) chan attempt {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch, ok := p.seen[c]
+	if !ok {
+		ch = make(chan attempt, 100)
+		p.seen[c] = ch
+	}
+	return ch
+}
+
+// Perform reports the attempt and returns the outcome its case chose.
+func (p *probe) Perform(_ context.Context, job *testmode.Job[ProbeArgs]) error {
+	a := attempt{args: job.Args, attempt: job.Attempt, at: time.Now()}
+	for _, e := range job.Errors {
+		a.errors = append(a.errors, e.Message)
+	}
+	p.mu.Lock()
+	f := p.outcome[job.Args.Case]
+	p.mu.Unlock()
+	var err error
+	if f != nil {
+		err = f(job)
+	}
+	select {
+	case p.channel(job.Args.Case) <- a:
+	default: // a subtest that stopped listening
+	}
+	return err
+}
+
+// Backoff retries after a millisecond.
+func (*probe) Backoff(*testmode.Job[ProbeArgs], error) time.Duration { return time.Millisecond }
+
+// Run checks that the engines newEngine builds keep the Engine contract.
+// newEngine is called once per subtest with a fresh registry of workers; it
+// returns an engine that serves DefaultQueue and OtherQueue, runs jobs with
+// those workers, holds no job when it is returned, and is stopped when t
+// ends (t.Cleanup). A durable engine meets "holds no job" by giving each
+// subtest a store of its own (a fresh schema, say): the subtests leave
+// unique jobs scheduled an hour ahead, which a later subtest, or a later
+// run of the same test, would otherwise find as duplicates.
+//
+// The rows that Insert returns are checked for the fields given at insert,
+// byte for byte for EncodedArgs; the jobs that workers receive are checked
+// for their args, attempt numbers and previous errors, decoded, so an
+// engine may store args in a normalized form (PostgreSQL's jsonb does).
+func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) testmode.Engine) {
+	t.Helper()
+	setup := func(t *testing.T, outcomes map[string]func(*testmode.Job[ProbeArgs]) error) (*testmode.Client, *probe) {
+		t.Helper()
+		p := &probe{outcome: outcomes, seen: map[string]chan attempt{}}
+		ws := testmode.NewWorkers()
+		if err := testmode.AddWorker(ws, p); err != nil {
+			t.Fatal(err)
+		}
+		e := newEngine(t, ws)
+		if e == nil {
+			t.Fatal("enginetest: newEngine returned nil")
+		}
+		cfg := testmode.DefaultConfig()
+		cfg.Workers, cfg.Engine = ws, e
+		c, err := testmode.NewClient(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, p
+	}
+	next := func(t *testing.T, p *probe, c string) attempt {
+		t.Helper()
+		select {
+		case a := <-p.channel(c):
+			return a
+		case <-time.After(Wait):
+			t.Fatalf("enginetest: case %q: no attempt ran within %s", c, Wait)
+			return attempt{}
+		}
+	}
+
+	t.Run("InsertStoresRows", func(t *testing.T) {
+		c, p := setup(t, nil)
+		ctx := context.Background()
+		before := time.Now()
+		later := before.Add(time.Hour)
+		rows, err := c.InsertMany(ctx, []testmode.InsertParams{
+			{Args: ProbeArgs{Case: "insert", N: 1}},
+			{Args: ProbeArgs{Case: "insert", N: 2}, Opts: &testmode.InsertOpts{Queue: OtherQueue, Priority: 3, MaxAttempts: 4, Tags: []string{"a"}, Meta: map[string]any{"k": "v"}}},
+			{Args: ProbeArgs{Case: "insert-later", N: 3}, Opts: &testmode.InsertOpts{ScheduledAt: later}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 3 {
+			t.Fatalf("Insert returned %d rows for 3", len(rows))
+		}
+		ids := map[int64]bool{}
+		for i, row := range rows {
+			if row.ID == 0 || ids[row.ID] {
+				t.Errorf("rows[%d].ID = %d: want a non-zero ID of its own", i, row.ID)
+			}
+			ids[row.ID] = true
+			if row.InsertedAt.Before(before.Add(-time.Second)) || row.InsertedAt.After(time.Now().Add(time.Second)) {
+				t.Errorf("rows[%d].InsertedAt = %v: want about now", i, row.InsertedAt)
+			}
+			if row.Duplicate {
+				t.Errorf("rows[%d].Duplicate is set", i)
+			}
+		}
+		if rows[0].State != testmode.StateAvailable && rows[0].State != testmode.StateRunning && !rows[0].State.Final() {
+			t.Errorf("rows[0].State = %s: want available (or later)", rows[0].State)
+		}
+		if rows[2].State != testmode.StateScheduled {
+			t.Errorf("rows[2].State = %s: want scheduled", rows[2].State)
+		}
+		r := rows[1]
+		if r.Kind != "enginetest.probe" || r.Queue != OtherQueue || r.Priority != 3 || r.MaxAttempts != 4 ||
+			len(r.Tags) != 1 || r.Meta["k"] != "v" || string(r.EncodedArgs) != `{"case":"insert","n":2}` {
+			t.Errorf("rows[1] lost fields given at insert: %+v", r)
+		}
+		for range 2 {
+			if a := next(t, p, "insert"); a.attempt != 1 {
+				t.Errorf("first attempt of job n=%d has Attempt %d", a.args.N, a.attempt)
+			}
+		}
+	})
+
+	t.Run("InsertIsAllOrNothing", func(t *testing.T) {
+		c, _ := setup(t, nil)
+		ctx := context.Background()
+		unique := &testmode.InsertOpts{UniquePeriod: time.Hour, ScheduledAt: time.Now().Add(time.Hour)}
+		_, err := c.InsertMany(ctx, []testmode.InsertParams{
+			{Args: ProbeArgs{Case: "atomic"}, Opts: unique},
+			{Args: ProbeArgs{Case: "atomic", N: 1}, Opts: &testmode.InsertOpts{Queue: "enginetest_no_such_queue"}},
+		})
+		if err == nil {
+			t.Fatal("an insert into a queue the engine does not serve succeeded")
+		}
+		row, err := c.Insert(ctx, ProbeArgs{Case: "atomic"}, unique)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Duplicate {
+			t.Error("a row of a refused batch was stored: its unique twin is a duplicate")
+		}
+	})
+
+	t.Run("Unique", func(t *testing.T) {
+		c, _ := setup(t, nil)
+		ctx := context.Background()
+		unique := &testmode.InsertOpts{UniquePeriod: time.Hour, ScheduledAt: time.Now().Add(time.Hour)}
+		first, err := c.Insert(ctx, ProbeArgs{Case: "unique"}, unique)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := c.InsertMany(ctx, []testmode.InsertParams{
+			{Args: ProbeArgs{Case: "unique"}, Opts: unique},
+			{Args: ProbeArgs{Case: "unique", N: 1}, Opts: unique},
+			{Args: ProbeArgs{Case: "unique", N: 1}, Opts: unique},
+			{Args: ProbeArgs{Case: "unique"}, Opts: &testmode.InsertOpts{UniquePeriod: time.Hour, Queue: OtherQueue}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			dup bool
+			id  int64
+		}{{true, first.ID}, {false, 0}, {true, rows[1].ID}, {false, 0}}
+		for i, w := range want {
+			if rows[i].Duplicate != w.dup || w.dup && rows[i].ID != w.id {
+				t.Errorf("rows[%d]: Duplicate = %v, ID = %d; want Duplicate = %v (ID %d)", i, rows[i].Duplicate, rows[i].ID, w.dup, w.id)
+			}
+		}
+	})
+
+	t.Run("ScheduledJobRunsWhenDue", func(t *testing.T) {
+		c, p := setup(t, nil)
+		due := time.Now().Add(50 * time.Millisecond)
+		if _, err := c.Insert(context.Background(), ProbeArgs{Case: "scheduled"}, &testmode.InsertOpts{ScheduledAt: due}); err != nil {
+			t.Fatal(err)
+		}
+		if a := next(t, p, "scheduled"); a.at.Before(due) {
+			t.Errorf("ran at %v, before it was due (%v)", a.at, due)
+		}
+	})
+
+	t.Run("RetryCarriesErrors", func(t *testing.T) {
+		c, p := setup(t, map[string]func(*testmode.Job[ProbeArgs]) error{
+			"retry": func(job *testmode.Job[ProbeArgs]) error {
+				if job.Attempt < 3 {
+					return fmt.Errorf("attempt %d failed", job.Attempt)
+				}
+				return nil
+			},
+		})
+		if _, err := c.Insert(context.Background(), ProbeArgs{Case: "retry"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= 3; n++ {
+			a := next(t, p, "retry")
+			if a.attempt != n || len(a.errors) != n-1 {
+				t.Fatalf("attempt %d: got Attempt %d with %d previous errors %q", n, a.attempt, len(a.errors), a.errors)
+			}
+			if n > 1 && a.errors[n-2] != fmt.Sprintf("attempt %d failed", n-1) {
+				t.Errorf("attempt %d: previous error %q", n, a.errors[n-2])
+			}
+		}
+	})
+
+	t.Run("SnoozeKeepsAttempt", func(t *testing.T) {
+		var snoozed atomic.Bool
+		c, p := setup(t, map[string]func(*testmode.Job[ProbeArgs]) error{
+			"snooze": func(*testmode.Job[ProbeArgs]) error {
+				if snoozed.CompareAndSwap(false, true) {
+					return testmode.Snooze(time.Millisecond)
+				}
+				return nil
+			},
+		})
+		if _, err := c.Insert(context.Background(), ProbeArgs{Case: "snooze"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		a, b := next(t, p, "snooze"), next(t, p, "snooze")
+		if a.attempt != 1 || b.attempt != 1 || len(b.errors) != 0 {
+			t.Errorf("after a snooze: Attempt %d then %d, errors %q; want 1 then 1, none", a.attempt, b.attempt, b.errors)
+		}
+	})
+}

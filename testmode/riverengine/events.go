@@ -1,0 +1,33 @@
+package riverengine
+
+import "github.com/ecopatterns/ecopatterns/telemetry"
+
+// The events of an Engine. The job and engine spans are testmode's own, with
+// the same names, metadata and measurements as MemoryEngine's, so
+// dashboards built on MemoryEngine keep working:
+//
+//   - testmode.JobSpan wraps every attempt this node runs (KeyMode
+//     "engine").
+//   - testmode.EngineInsertSpan wraps Insert, InsertTx and InsertManyTx
+//     (KeyEngine; MeasureJobs, MeasureDuplicates).
+//   - testmode.EngineShutdownSpan covers Stop (KeyEngine; MeasurePending,
+//     the jobs left waiting in this node's queues, which other nodes may
+//     still run).
+//
+// UnworkedFound is this package's only event of its own.
+var (
+	// UnworkedFound reports, once per check (Options.UnworkedCheckInterval)
+	// and per kind and queue, jobs in this node's queues whose kind it has
+	// no worker for and that have been due for longer than the interval:
+	// no node appears to work them. The jobs stay where they are, with no
+	// attempt used, until a node with a worker for the kind takes them.
+	//
+	// Metadata: testmode.KeyEngine, testmode.KeyJobKind, testmode.KeyQueue.
+	// Measurements: testmode.MeasureJobs (how many) and MeasureOldestDue
+	// (how long the oldest has been due).
+	UnworkedFound = telemetry.MustName("ecopatterns.riverengine.unworked.found")
+)
+
+// MeasureOldestDue is how long the oldest job of an UnworkedFound report has
+// been due.
+const MeasureOldestDue = "oldest_due"
