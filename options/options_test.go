@@ -508,6 +508,17 @@ func TestSuggest(t *testing.T) {
 	require.False(t, ok)
 	_, ok = options.Suggest("x", nil)
 	require.False(t, ok)
+
+	// A swap of two adjacent letters is one edit, so short names get a
+	// suggestion for the most common typo.
+	got, ok = options.Suggest("prot", []string{"port", "host"})
+	require.True(t, ok)
+	require.Equal(t, "port", got)
+	got, ok = options.Suggest("tiemout", cands)
+	require.True(t, ok)
+	require.Equal(t, "Timeout", got)
+	_, ok = options.Suggest("tpro", []string{"port"})
+	require.False(t, ok, "two swaps are two edits")
 }
 
 func FuzzLoadJSON(f *testing.F) {
