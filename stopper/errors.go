@@ -35,6 +35,11 @@ type StuckTask struct {
 	// Func is the task function's name and Location where it is defined
 	// (for a function literal, next to where the task was started).
 	Func, Location string
+	// Waiting reports that the task's stopper had not begun quiescing
+	// when the deadline passed, because it was waiting for its children
+	// to drain: its context was cancelled only then, so the task is
+	// running, but not known to be stuck.
+	Waiting bool
 }
 
 // StuckTasksError is returned by Stop and Quiesce when their context ends
@@ -43,8 +48,9 @@ type StuckTask struct {
 type StuckTasksError struct {
 	// Stopper is the stopper's name.
 	Stopper string
-	// Tasks are the tasks still running, oldest first. It is empty when
-	// every task had returned but the closers had not finished.
+	// Tasks are the tasks still running: those asked to stop before the
+	// deadline first, oldest first, then the Waiting ones. It is empty
+	// when every task had returned but the closers had not finished.
 	Tasks []StuckTask
 	// Stacks holds the goroutine profile entries (debug=1 format) of the
 	// asynchronous task goroutines of the stopper and its children only,
@@ -56,17 +62,29 @@ type StuckTasksError struct {
 
 func (e *StuckTasksError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "stopper %q: %d task(s) still running: ", e.Stopper, len(e.Tasks))
-	for i, t := range e.Tasks {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%q in %q for %s (%s at %s)", t.Name, t.Stopper, t.Age.Round(time.Millisecond), t.Func, t.Location)
+	stuck := 0
+	for stuck < len(e.Tasks) && !e.Tasks[stuck].Waiting {
+		stuck++
+	}
+	fmt.Fprintf(&b, "stopper %q: %d task(s) still running: ", e.Stopper, stuck)
+	writeTasks(&b, e.Tasks[:stuck])
+	if waiting := e.Tasks[stuck:]; len(waiting) > 0 {
+		fmt.Fprintf(&b, "; and %d task(s) asked to stop only at the deadline, as their stopper waited for its children: ", len(waiting))
+		writeTasks(&b, waiting)
 	}
 	if e.cause != nil {
 		fmt.Fprintf(&b, ": %v", e.cause)
 	}
 	return b.String()
+}
+
+func writeTasks(b *strings.Builder, tasks []StuckTask) {
+	for i, t := range tasks {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(b, "%q in %q for %s (%s at %s)", t.Name, t.Stopper, t.Age.Round(time.Millisecond), t.Func, t.Location)
+	}
 }
 
 // Unwrap returns the context error that ended the wait.

@@ -442,7 +442,6 @@ func (s *Stopper) quiesce(ctx context.Context) error {
 	}
 	wg.Wait()
 	if errors.Join(errs...) != nil {
-		s.beginAll(ctx)
 		return s.stuckError(ctx)
 	}
 	s.beginQuiesce(ctx)
@@ -450,7 +449,6 @@ func (s *Stopper) quiesce(ctx context.Context) error {
 	case <-s.quiesced:
 		return nil
 	case <-ctx.Done():
-		s.beginAll(ctx)
 		return s.stuckError(ctx)
 	}
 }
@@ -470,15 +468,23 @@ func (s *Stopper) tree() []*Stopper {
 	return out
 }
 
-// stuckError describes the tasks of s and its descendants still running
-// when ctx ended.
+// stuckError begins quiescing the whole tree of s, so that nothing is
+// admitted any more, and describes the tasks of s and its descendants still
+// running when ctx ended. Tasks of stoppers that had not begun quiescing
+// before (they were waiting for their children) are marked Waiting.
 func (s *Stopper) stuckError(ctx context.Context) error {
+	tree := s.tree()
+	waiting := make([]bool, len(tree))
+	for i, st := range tree {
+		waiting[i] = !st.quiescing.Load()
+	}
+	s.beginAll(ctx)
 	e := &StuckTasksError{Stopper: s.opts.Name, cause: context.Cause(ctx)}
 	var marks []string
-	for _, st := range s.tree() {
+	for i, st := range tree {
 		now := st.monoSince()
 		for _, r := range st.running() {
-			t := StuckTask{Stopper: st.opts.Name, Name: r.name, Age: now - r.start, Func: "?", Location: "?"}
+			t := StuckTask{Stopper: st.opts.Name, Name: r.name, Age: now - r.start, Func: "?", Location: "?", Waiting: waiting[i]}
 			if f := runtime.FuncForPC(r.pc); f != nil {
 				file, line := f.FileLine(r.pc)
 				t.Func, t.Location = f.Name(), fmt.Sprintf("%s:%d", file, line)
@@ -490,7 +496,13 @@ func (s *Stopper) stuckError(ctx context.Context) error {
 	if len(e.Tasks) == 0 {
 		return nil // the drain won the race against ctx
 	}
-	sort.SliceStable(e.Tasks, func(a, b int) bool { return e.Tasks[a].Age > e.Tasks[b].Age })
+	sort.SliceStable(e.Tasks, func(a, b int) bool {
+		ta, tb := e.Tasks[a], e.Tasks[b]
+		if ta.Waiting != tb.Waiting {
+			return !ta.Waiting
+		}
+		return ta.Age > tb.Age
+	})
 	e.Stacks = taskStacks(marks)
 	return e
 }
@@ -541,7 +553,6 @@ func (s *Stopper) Stop(ctx context.Context) error {
 		defer s.mu.Unlock()
 		return errors.Join(s.panics...)
 	case <-ctx.Done():
-		s.beginAll(ctx)
 		select {
 		case <-s.stopped: // finished meanwhile
 			return nil

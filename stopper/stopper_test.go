@@ -319,6 +319,48 @@ func TestStopDeadlineNamesStuckTasks(t *testing.T) {
 
 func stuckInTask(release <-chan struct{}) { <-release }
 
+// When a child's task is stuck, the parent's own tasks have not been asked
+// to stop at the deadline (the parent waits for its children): the report
+// tells them apart from the stuck one.
+func TestStopDeadlineSeparatesTasksWaitingForChildren(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newStopper(t)
+		child, err := s.NewChild("child")
+		require.NoError(t, err)
+		release, drained := make(chan struct{}), make(chan struct{})
+		// The parent's task takes a while to finish once cancelled, so that
+		// it is still running when the report is made.
+		require.NoError(t, s.RunAsyncTask(context.Background(), "parent: serve", func(ctx context.Context) {
+			<-ctx.Done()
+			<-drained
+		}))
+		require.NoError(t, child.RunAsyncTask(context.Background(), "child: ignores its context", func(context.Context) {
+			stuckInTask(release)
+		}))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err = s.Stop(ctx)
+		var stuck *stopper.StuckTasksError
+		require.ErrorAs(t, err, &stuck)
+		require.Len(t, stuck.Tasks, 2)
+		require.Equal(t, "child: ignores its context", stuck.Tasks[0].Name)
+		require.False(t, stuck.Tasks[0].Waiting)
+		require.Equal(t, "parent: serve", stuck.Tasks[1].Name)
+		require.True(t, stuck.Tasks[1].Waiting)
+		msg := err.Error()
+		require.Contains(t, msg, `1 task(s) still running: "child: ignores its context" in "TestStopDeadlineSeparatesTasksWaitingForChildren/child" for 1s`)
+		require.Contains(t, msg, `; and 1 task(s) asked to stop only at the deadline, as their stopper waited for its children: "parent: serve" in "TestStopDeadlineSeparatesTasksWaitingForChildren" for 1s`)
+
+		// The parent's task was cancelled at the deadline and returns; the
+		// stop finishes once the stuck one does too.
+		close(drained)
+		synctest.Wait()
+		require.Equal(t, 0, s.NumTasks())
+		close(release)
+		<-s.IsStopped()
+	})
+}
+
 func TestSlowQuiesceReports(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
