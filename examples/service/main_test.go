@@ -85,6 +85,18 @@ func TestRunDisabledMode(t *testing.T) {
 		At: st.Targets["http://demo/gone"].At}, st.Targets["http://demo/gone"])
 }
 
+// With -duration=0 the prober runs until its context ends, as SIGINT or
+// SIGTERM end it in main, and still stops cleanly with a summary.
+func TestRunUntilInterrupted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	var out syncBuffer
+	err := run(ctx, []string{"-duration=0", "-interval=200ms", "-timeout=50ms", "-targets=http://demo/healthy", "-demo"}, &out)
+	require.NoError(t, err)
+	require.Regexp(t, `summary: 5 targets, [23] rounds`, out.String())
+	require.Regexp(t, `  http://demo/healthy: ok=[23]\n`, out.String())
+}
+
 func TestRunVerboseLogsEveryPackage(t *testing.T) {
 	var out syncBuffer
 	err := run(t.Context(), []string{"-duration=200ms", "-interval=150ms", "-timeout=50ms", "-v", "-targets=http://demo/healthy"}, &out)
