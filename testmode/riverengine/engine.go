@@ -376,7 +376,11 @@ func (e *Engine) insertTx(ctx context.Context, tx pgx.Tx, rows []*testmode.JobRo
 	if err != nil {
 		return nil, 0, err
 	}
-	out := slices.Clone(rows)
+	// One allocation each for every row's args and options: River takes
+	// them by pointer (a *rawArgs is a JobArgs, and json.Marshal calls its
+	// MarshalJSON without boxing a copy).
+	args := make([]rawArgs, len(rows))
+	ropts := make([]river.InsertOpts, len(rows))
 	params := make([]river.InsertManyParams, 0, len(rows))
 	stored := make([]int, 0, len(rows)) // indexes of the rows inserted
 	firstOf := map[string]int{}         // unique key → index of its row in this call
@@ -398,7 +402,8 @@ func (e *Engine) insertTx(ctx context.Context, tx pgx.Tx, rows []*testmode.JobRo
 		if err != nil {
 			return nil, 0, err
 		}
-		o := &river.InsertOpts{
+		o := &ropts[i]
+		*o = river.InsertOpts{
 			MaxAttempts: row.MaxAttempts,
 			Metadata:    meta,
 			Priority:    riverPriority(row.Priority),
@@ -408,7 +413,8 @@ func (e *Engine) insertTx(ctx context.Context, tx pgx.Tx, rows []*testmode.JobRo
 		if row.ScheduledAt.After(now) {
 			o.ScheduledAt = row.ScheduledAt
 		}
-		params = append(params, river.InsertManyParams{Args: rawArgs{kind: row.Kind, enc: row.EncodedArgs}, InsertOpts: o})
+		args[i] = rawArgs{kind: row.Kind, enc: row.EncodedArgs}
+		params = append(params, river.InsertManyParams{Args: &args[i], InsertOpts: o})
 		stored = append(stored, i)
 	}
 	var soon []int64
@@ -445,6 +451,10 @@ func (e *Engine) insertTx(ctx context.Context, tx pgx.Tx, rows []*testmode.JobRo
 			return nil, 0, fmt.Errorf("riverengine: making jobs due soon available: %w", err)
 		}
 	}
+	if len(dupOf)+len(dupIDs) == 0 {
+		return rows, 0, nil
+	}
+	out := slices.Clone(rows) // the caller's slice keeps its rows
 	for i, j := range dupOf {
 		dup := *rows[j]
 		dup.Duplicate = true
