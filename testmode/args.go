@@ -62,6 +62,36 @@ func encodeArgs(kind string, args Args) ([]byte, error) {
 // literally, which only costs the slower check).
 var invalidUTF8 = []byte(`\ufffd`)
 
+// plainType reports whether values of t can be handed to a worker as
+// inserted rather than decoded from their encoding: t's JSON form is
+// lossless (losslessType), so decoding an accepted value's encoding gives
+// an equal value, and t holds no pointers, slices, maps or interfaces, so
+// that equal value is the same value, and a copy shares no memory with the
+// inserted one that either side could change (strings are immutable).
+func plainType(t reflect.Type) bool {
+	return pointerFree(t) && losslessType(t)
+}
+
+func pointerFree(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Array:
+		return pointerFree(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !pointerFree(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // losslessCache maps a reflect.Type to whether its JSON form is lossless.
 var losslessCache sync.Map
 

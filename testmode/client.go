@@ -175,6 +175,7 @@ type Client struct {
 	cfg   Config
 	tel   *telemetry.Registry
 	store Store
+	clock clock
 }
 
 // NewClient returns a client, or an error naming every bad field of cfg.
@@ -228,8 +229,8 @@ func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobR
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	row, err := c.build(args, opts, now)
+	now := c.clock.now()
+	row, r, err := c.build(args, opts, now)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +242,14 @@ func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobR
 		if c.cfg.Engine == nil {
 			return nil, fmt.Errorf("testmode: Insert: %w", ErrNoEngine)
 		}
-		out, err := c.cfg.Engine.Insert(ctx, []*JobRow{row})
+		var out []*JobRow
+		if me, ok := c.cfg.Engine.(*MemoryEngine); ok && r.takes(args) {
+			// The engine's worker can take the args as they are, saving
+			// their decoding at each attempt.
+			out, err = me.insertArgs(ctx, []*JobRow{row}, []Args{args})
+		} else {
+			out, err = c.cfg.Engine.Insert(ctx, []*JobRow{row})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("testmode: Insert: %w", err)
 		}
@@ -271,16 +279,24 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := c.clock.now()
 	rows := make([]*JobRow, len(jobs))
+	var args []Args // the args a MemoryEngine's workers take as they are
+	me, _ := c.cfg.Engine.(*MemoryEngine)
 	var errs []error
 	for i, p := range jobs {
-		row, err := c.build(p.Args, p.Opts, now)
+		row, r, err := c.build(p.Args, p.Opts, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("jobs[%d]: %w", i, err))
 			continue
 		}
 		rows[i] = row
+		if mode == Disabled && me != nil && r.takes(p.Args) {
+			if args == nil {
+				args = make([]Args, len(jobs))
+			}
+			args[i] = p.Args
+		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("testmode: InsertMany: %w", errors.Join(errs...))
@@ -293,7 +309,12 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 		if c.cfg.Engine == nil {
 			return nil, fmt.Errorf("testmode: InsertMany: %w", ErrNoEngine)
 		}
-		out, err := c.cfg.Engine.Insert(ctx, rows)
+		var out []*JobRow
+		if args != nil {
+			out, err = me.insertArgs(ctx, rows, args)
+		} else {
+			out, err = c.cfg.Engine.Insert(ctx, rows)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("testmode: InsertMany: %w", err)
 		}
@@ -317,16 +338,19 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 	}
 }
 
-// build validates one job and returns its row, not yet stored.
-func (c *Client) build(args Args, opts *InsertOpts, now time.Time) (*JobRow, error) {
+// build validates one job and returns its row, not yet stored, and the
+// runner of its kind.
+func (c *Client) build(args Args, opts *InsertOpts, now time.Time) (*JobRow, runner, error) {
 	kind, err := kindOf(args)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, ok := c.cfg.Workers.lookup(kind); !ok {
-		return nil, fmt.Errorf("%w %q (registered: %q)", ErrUnknownKind, kind, c.cfg.Workers.Kinds())
+	r, ok := c.cfg.Workers.lookup(kind)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w %q (registered: %q)", ErrUnknownKind, kind, c.cfg.Workers.Kinds())
 	}
-	return buildRow(kind, args, opts, c.cfg.MaxAttempts, now)
+	row, err := buildRow(kind, args, opts, c.cfg.MaxAttempts, now)
+	return row, r, err
 }
 
 // buildRow validates the args and options of one job of a known kind and
@@ -398,7 +422,7 @@ func (c *Client) runInline(ctx context.Context, st *Store, rec *record, now time
 			defer st.mu.Unlock()
 			return rec.row, nil
 		}
-		res := e.attempt(ctx, r, row)
+		res := e.attempt(ctx, r, row, nil)
 		st.commit(rec, row)
 		switch res.Outcome {
 		case OutcomeCompleted:

@@ -72,7 +72,7 @@ func Drain(ctx context.Context, c *Client, opts DrainOpts) ([]Result, error) {
 				continue // ran or ended meanwhile
 			}
 			r, _ := c.cfg.Workers.lookup(row.Kind)
-			res := e.attempt(ctx, r, row)
+			res := e.attempt(ctx, r, row, nil)
 			st.commit(rec, row)
 			results = append(results, res)
 		}

@@ -85,7 +85,12 @@ type Job[T Args] struct {
 	ID int64
 	// Kind is Args.Kind().
 	Kind string
-	// Args are the job's args, decoded from their JSON encoding.
+	// Args are the job's args, decoded from their JSON encoding. Plain
+	// args (of a type made of strings, numbers and booleans only, in
+	// structs and arrays, whose JSON form is lossless) inserted through
+	// a Client into a MemoryEngine are handed over as a copy of the
+	// inserted value instead: the value decoding would give, without the
+	// decoding.
 	Args T
 	// Queue is the queue the job runs in.
 	Queue string

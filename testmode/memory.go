@@ -116,9 +116,10 @@ type MemoryEngine struct {
 	queues  map[string]*memQueue
 	nextID  atomic.Int64
 	workers sync.WaitGroup
+	clock   clock
 
 	umu  sync.Mutex
-	uniq uniqueIndex[*memJob]
+	uniq uniqueIndex[*uniqueJob]
 
 	stopping   atomic.Bool
 	jobCtx     context.Context
@@ -127,16 +128,25 @@ type MemoryEngine struct {
 	grace      *time.Timer
 }
 
-// memJob is a job of a MemoryEngine.
-type memJob struct {
+// uniqueJob is a unique job of a MemoryEngine: the uniqueness index holds
+// it, and reads the job's current snapshot from it to answer duplicates.
+// Jobs without uniqueness have none; their snapshot travels in their
+// queue's heapItem.
+type uniqueJob struct {
 	row atomic.Pointer[JobRow] // the current snapshot
 }
 
 // memQueue is one queue: due jobs by priority, the others by due time.
+// Due jobs are split in two: fifo holds those that arrived in queue order
+// (each sorting after the one queued before it, as jobs inserted one
+// after another to be run now do), avail the others; the next job is the
+// lesser of their heads. A job due now thus costs no heap work in the
+// common case, and the order is exactly the one a single heap gives.
 type memQueue struct {
 	name    string
 	task    string // the task name of its workers
 	mu      sync.Mutex
+	fifo    itemRing
 	avail   jobHeap
 	sched   jobHeap
 	running int
@@ -171,7 +181,7 @@ func NewMemoryEngine(opts MemoryOptions) (*MemoryEngine, error) {
 	// The jobs' context is a root on purpose: jobs outlive the Insert
 	// calls that enqueued them, and only the engine's shutdown ends them.
 	e.jobCtx, e.cancelJobs = context.WithCancelCause(context.Background())
-	e.env = env{tel: tel, mode: runByEngine, jitter: randomJitter, spawn: e.spawn}
+	e.env = env{tel: tel, mode: runByEngine, jitter: randomJitter, spawn: e.spawn, wall: &e.clock}
 	for name, qo := range opts.Queues {
 		q := &memQueue{
 			name:  name,
@@ -238,9 +248,12 @@ func (e *MemoryEngine) Pending() []*JobRow {
 	var out []*JobRow
 	for _, q := range e.queues {
 		q.mu.Lock()
+		for i := range q.fifo.n {
+			out = append(out, q.fifo.at(i).row)
+		}
 		for _, h := range []*jobHeap{&q.avail, &q.sched} {
 			for _, it := range h.items {
-				out = append(out, it.j.row.Load())
+				out = append(out, it.row)
 			}
 		}
 		q.mu.Unlock()
@@ -268,22 +281,30 @@ func (e *MemoryEngine) Insert(ctx context.Context, rows []*JobRow) ([]*JobRow, e
 	if ctx == nil {
 		return nil, errors.New("testmode: MemoryEngine.Insert: ctx is nil")
 	}
+	return e.insertArgs(ctx, rows, nil)
+}
+
+// insertArgs is Insert for a Client, which may give with the rows the
+// args they were built from: args is nil, or args[i] is nil or the args
+// of rows[i], which the client checked that the worker takes as they are
+// (runner.takes).
+func (e *MemoryEngine) insertArgs(ctx context.Context, rows []*JobRow, args []Args) ([]*JobRow, error) {
 	if !e.tel.Enabled(EngineInsertSpan.Start) && !e.tel.Enabled(EngineInsertSpan.Stop) && !e.tel.Enabled(EngineInsertSpan.Exception) {
-		out, _, err := e.insert(ctx, rows)
+		out, _, err := e.insert(ctx, rows, args)
 		return out, err
 	}
 	var out []*JobRow
 	err := e.tel.Span(ctx, EngineInsertSpan, []slog.Attr{slog.String(KeyEngine, e.opts.Name)}, func(ctx context.Context, sc *telemetry.Scope) error {
 		var dups int
 		var err error
-		out, dups, err = e.insert(ctx, rows)
+		out, dups, err = e.insert(ctx, rows, args)
 		sc.AddMeasurements(telemetry.Int(MeasureJobs, int64(len(rows))), telemetry.Int(MeasureDuplicates, int64(dups)))
 		return err
 	})
 	return out, err
 }
 
-func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow) ([]*JobRow, int, error) {
+func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow, args []Args) ([]*JobRow, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, context.Cause(ctx)
 	}
@@ -291,11 +312,19 @@ func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow) ([]*JobRow, i
 		return nil, 0, fmt.Errorf("%w: %q", ErrEngineStopped, e.opts.Name)
 	}
 	var errs []error
+	var q0 *memQueue // the queue of rows[0]
 	for i, row := range rows {
+		var q *memQueue
+		if row != nil {
+			q = e.queues[row.Queue]
+		}
+		if i == 0 {
+			q0 = q
+		}
 		switch {
 		case row == nil:
 			errs = append(errs, fmt.Errorf("rows[%d] is nil", i))
-		case e.queues[row.Queue] == nil:
+		case q == nil:
 			errs = append(errs, fmt.Errorf("rows[%d]: %w: %q (engine %q serves %q)", i, ErrUnknownQueue, row.Queue, e.opts.Name, slices.Sorted(maps.Keys(e.queues))))
 		default:
 			if _, ok := e.opts.Workers.lookup(row.Kind); !ok {
@@ -306,15 +335,19 @@ func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow) ([]*JobRow, i
 	if len(errs) > 0 {
 		return nil, 0, errors.Join(errs...)
 	}
-	now := time.Now()
+	now := e.clock.now()
 	out := rows // the stored rows are the given ones; a duplicate copies the slice first
 	dups := 0
 	for i, row := range rows {
-		j := &memJob{}
 		row.InsertedAt = now
 		row.State = StateAvailable
-		if row.ScheduledAt.After(now) {
+		due := !row.ScheduledAt.After(now)
+		if !due {
 			row.State = StateScheduled
+		}
+		it := heapItem{prio: row.Priority, at: dueNanos(row.ScheduledAt), row: row}
+		if args != nil {
+			it.args = args[i]
 		}
 		if row.UniqueKey != "" {
 			e.umu.Lock()
@@ -330,30 +363,56 @@ func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow) ([]*JobRow, i
 				continue
 			}
 			row.ID = e.nextID.Add(1)
-			j.row.Store(row)
-			e.uniq.add(row.UniqueKey, j, now.Add(row.UniquePeriod), now)
+			it.uj = &uniqueJob{}
+			it.uj.row.Store(row)
+			e.uniq.add(row.UniqueKey, it.uj, now.Add(row.UniquePeriod), now)
 			e.umu.Unlock()
 		} else {
 			row.ID = e.nextID.Add(1)
-			j.row.Store(row)
 		}
-		q := e.queues[row.Queue]
+		it.id = row.ID
+		q := q0
+		if i > 0 {
+			q = e.queues[row.Queue]
+		}
 		q.mu.Lock()
-		q.push(j, row, now)
+		q.push(it, due)
 		q.mu.Unlock()
 		q.wake()
 	}
 	return out, dups, nil
 }
 
-// push queues j, whose snapshot is row. The caller holds q.mu.
-func (q *memQueue) push(j *memJob, row *JobRow, now time.Time) {
-	it := heapItem{prio: row.Priority, at: dueNanos(row.ScheduledAt), id: row.ID, j: j}
-	if row.ScheduledAt.After(now) {
+// push queues it, a job due now when due is set, scheduled for later
+// otherwise. The caller holds q.mu.
+func (q *memQueue) push(it heapItem, due bool) {
+	if due {
+		q.pushDue(it)
+	} else {
 		q.sched.push(it)
+	}
+}
+
+// pushDue queues it, a due job, at the tail of fifo when it sorts after
+// fifo's last job, in avail otherwise. The caller holds q.mu.
+func (q *memQueue) pushDue(it heapItem) {
+	if q.fifo.n == 0 || !q.avail.less(&it, q.fifo.last()) {
+		q.fifo.push(it)
 	} else {
 		q.avail.push(it)
 	}
+}
+
+// popDue takes the first due job, the lesser of the heads of fifo and
+// avail, or returns false when there is none. The caller holds q.mu.
+func (q *memQueue) popDue() (heapItem, bool) {
+	switch {
+	case q.fifo.n > 0 && (len(q.avail.items) == 0 || q.avail.less(q.fifo.first(), &q.avail.items[0])):
+		return q.fifo.pop(), true
+	case len(q.avail.items) > 0:
+		return q.avail.pop(), true
+	}
+	return heapItem{}, false
 }
 
 // wake gives an idle worker a token, unless every worker has one already.
@@ -364,44 +423,39 @@ func (q *memQueue) wake() {
 	}
 }
 
-// step files the job whose attempt just ended, if done is not nil, and,
-// when take is set, takes the next due job off the heaps. Without a due job it returns how long until the next
-// scheduled one is due, or 0 when none is scheduled. requeued reports that
-// the finished job went back to a heap. One lock covers both halves, so a
-// busy worker locks its queue once per job.
-func (q *memQueue) step(done *memJob, doneRow *JobRow, now time.Time, take bool) (next *memJob, wait time.Duration, requeued bool) {
+// step files the job whose attempt just ended, if done.row is not nil,
+// and, when take is set, takes the next due job off the queue. stored is
+// done's new snapshot when the job goes on (requeued) or blocks duplicates;
+// the worker clones it before calling, outside the lock. Without a due
+// job, step returns how long until the next scheduled one is due, or 0
+// when none is scheduled. One lock covers both halves, so a busy worker
+// locks its queue once per job.
+func (q *memQueue) step(done heapItem, stored *JobRow, requeued bool, now time.Time, take bool) (next heapItem, wait time.Duration) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if done != nil {
+	if done.row != nil {
 		q.running--
-		requeued = !doneRow.State.Final()
-		if requeued || doneRow.UniqueKey != "" {
-			// The job lives on (or blocks duplicates): its outcome becomes
-			// its snapshot. A job that ended without uniqueness is
-			// dropped, and its scratch row with it.
-			stored := doneRow.clone()
-			done.row.Store(stored)
-			if requeued {
-				q.push(done, stored, now)
-			}
+		if requeued {
+			q.push(heapItem{prio: stored.Priority, at: dueNanos(stored.ScheduledAt), id: stored.ID, row: stored, uj: done.uj, args: done.args},
+				!stored.ScheduledAt.After(now))
 		}
 	}
 	if !take {
-		return nil, 0, requeued
+		return heapItem{}, 0
 	}
 	nowNanos := dueNanos(now)
 	for len(q.sched.items) > 0 && q.sched.items[0].at <= nowNanos {
-		q.avail.push(q.sched.pop())
+		q.pushDue(q.sched.pop())
 	}
-	if len(q.avail.items) == 0 {
+	next, ok := q.popDue()
+	if !ok {
 		if len(q.sched.items) > 0 {
 			wait = time.Duration(q.sched.items[0].at - nowNanos)
 		}
-		return nil, wait, requeued
+		return heapItem{}, wait
 	}
-	next = q.avail.pop().j
 	q.running++
-	return next, 0, requeued
+	return next, 0
 }
 
 // work is one worker of q: it runs due jobs until the stopper quiesces,
@@ -410,39 +464,70 @@ func (e *MemoryEngine) work(ctx context.Context, q *memQueue) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var scratch JobRow
-	var done *memJob
+	var done heapItem // the job whose attempt just ended; done.row is nil when none
+	// now is the time, read before each step. After an attempt, the time
+	// the attempt ended serves: it was read a moment ago.
+	var now time.Time
+	fresh := false
+	// The runner of the last kind run: a kind's runner never changes once
+	// registered.
+	var lastKind string
+	var lastRunner runner
 	for {
 		take := ctx.Err() == nil
-		var doneRow *JobRow
-		if done != nil {
-			doneRow = &scratch
+		var stored *JobRow
+		requeued := false
+		if done.row != nil {
+			requeued = !scratch.State.Final()
+			if requeued || done.uj != nil {
+				// The job lives on (or blocks duplicates): its outcome
+				// becomes its snapshot. A job that ended without
+				// uniqueness is dropped, and its scratch row with it.
+				stored = scratch.clone()
+				if done.uj != nil {
+					done.uj.row.Store(stored)
+				}
+			}
 		}
-		uniqueKey, state := scratch.UniqueKey, scratch.State
-		now := time.Now()
-		j, wait, requeued := q.step(done, doneRow, now, take)
-		if done != nil {
+		if !fresh {
+			now = e.clock.now()
+		}
+		fresh = false
+		next, wait := q.step(done, stored, requeued, now, take)
+		if done.row != nil {
 			if requeued {
 				q.wake()
-			} else if uniqueKey != "" && state != StateCompleted {
+			} else if done.uj != nil && scratch.State != StateCompleted {
 				e.umu.Lock()
-				e.uniq.release(uniqueKey, done)
+				e.uniq.release(scratch.UniqueKey, done.uj)
 				e.umu.Unlock()
 			}
-			done = nil
+			done = heapItem{}
 		}
 		if !take {
 			return
 		}
-		if j != nil {
-			// The attempt works on the worker's scratch row, copied outside
-			// the lock (snapshots never change): the stored snapshot keeps
+		if next.row != nil {
+			// The attempt works on the worker's scratch row, a copy of the
+			// snapshot (snapshots never change): the stored snapshot keeps
 			// the job's state before the attempt until step files the
 			// outcome.
-			scratch = *j.row.Load()
+			scratch = *next.row
+			if scratch.InsertedAt.After(now) || scratch.ScheduledAt.After(now) {
+				// now was read before the job was queued: an attempt
+				// starts after its job is due and inserted.
+				now = e.clock.now()
+			}
 			startAttempt(&scratch, now)
-			r, _ := e.opts.Workers.lookup(scratch.Kind)
-			e.env.attempt(e.jobCtx, r, &scratch)
-			done = j
+			if lastRunner == nil || scratch.Kind != lastKind {
+				lastKind = scratch.Kind
+				lastRunner, _ = e.opts.Workers.lookup(lastKind)
+			}
+			res := e.env.attempt(e.jobCtx, lastRunner, &scratch, next.args)
+			// On the wall clock, attempt measures Duration from
+			// AttemptedAt to the time it read at the attempt's end.
+			now, fresh = scratch.AttemptedAt.Add(res.Duration), true
+			done = next
 			continue
 		}
 		if wait > 0 {
@@ -493,7 +578,11 @@ type heapItem struct {
 	prio int
 	at   int64 // due time, Unix nanoseconds (see dueNanos)
 	id   int64
-	j    *memJob
+	row  *JobRow    // the job's snapshot
+	uj   *uniqueJob // the job's entry in the uniqueness index; nil when not unique
+	// args is nil or the args the job was inserted with, which its worker
+	// takes as they are (see runner.takes).
+	args Args
 }
 
 // dueNanos turns a due time into heap order: Unix nanoseconds, which
@@ -559,4 +648,42 @@ func (h *jobHeap) pop() heapItem {
 		h.items[i], h.items[m] = h.items[m], h.items[i]
 		i = m
 	}
+}
+
+// itemRing is a FIFO of queued jobs in a ring buffer whose size is a power
+// of two.
+type itemRing struct {
+	buf  []heapItem
+	head int // index of the first item
+	n    int // number of items
+}
+
+func (r *itemRing) push(it heapItem) {
+	if r.n == len(r.buf) {
+		buf := make([]heapItem, max(16, 2*len(r.buf)))
+		for i := range r.n {
+			buf[i] = *r.at(i)
+		}
+		r.buf, r.head = buf, 0
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = it
+	r.n++
+}
+
+// at returns the i-th item from the head; 0 <= i < r.n.
+func (r *itemRing) at(i int) *heapItem { return &r.buf[(r.head+i)&(len(r.buf)-1)] }
+
+// first returns the head; r.n > 0.
+func (r *itemRing) first() *heapItem { return &r.buf[r.head] }
+
+// last returns the tail; r.n > 0.
+func (r *itemRing) last() *heapItem { return r.at(r.n - 1) }
+
+// pop removes and returns the head; r.n > 0.
+func (r *itemRing) pop() heapItem {
+	it := r.buf[r.head]
+	r.buf[r.head] = heapItem{} // drop the references
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return it
 }

@@ -54,7 +54,7 @@ func PerformJob[T Args](ctx context.Context, t TB, w Worker[T], args T, opts *In
 	r.timeouter, _ = w.(Timeouter[T])
 	r.backoffer, _ = w.(Backoffer[T])
 	e := &env{tel: telemetry.Default(), mode: runByPerform, jitter: randomJitter}
-	res := e.attempt(ctx, r, row)
+	res := e.attempt(ctx, r, row, nil)
 	if errors.Is(res.Err, ErrInvalidSnooze) {
 		fail("the worker returned an invalid outcome: %v", res.Err)
 	}

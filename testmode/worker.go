@@ -82,7 +82,7 @@ func AddWorker[T Args](ws *Workers, w Worker[T]) error {
 	if err != nil {
 		return fmt.Errorf("testmode: AddWorker: %w", err)
 	}
-	r := &typedRunner[T]{k: kind, w: w}
+	r := &typedRunner[T]{k: kind, w: w, plain: plainType(reflect.TypeFor[T]())}
 	r.timeouter, _ = w.(Timeouter[T])
 	r.backoffer, _ = w.(Backoffer[T])
 
@@ -140,8 +140,14 @@ func (ws *Workers) Kinds() []string {
 
 // runner is a registered worker with its type erased.
 type runner interface {
-	// prepare decodes the row's args and builds the job for one attempt.
-	prepare(row *JobRow) (prepared, error)
+	// prepare builds the job for one attempt of row, decoding the row's
+	// args. args is nil, or the value the job was inserted with when
+	// takes(args) held at insert: the job then gets a copy of it, which is
+	// the value decoding would give.
+	prepare(row *JobRow, args Args) (prepared, error)
+	// takes reports whether prepare can use args as inserted instead of
+	// decoding them: args are of the worker's type, which is plain.
+	takes(args Args) bool
 }
 
 // prepared is one attempt of a job, ready to run.
@@ -159,6 +165,7 @@ type typedRunner[T Args] struct {
 	w         Worker[T]
 	timeouter Timeouter[T]
 	backoffer Backoffer[T]
+	plain     bool // T is plain (see plainType)
 }
 
 // typedJob is the Job given to Perform, with the runner that performs it:
@@ -168,12 +175,22 @@ type typedJob[T Args] struct {
 	job Job[T]
 }
 
-func (r *typedRunner[T]) prepare(row *JobRow) (prepared, error) {
+func (r *typedRunner[T]) prepare(row *JobRow, args Args) (prepared, error) {
 	j := &typedJob[T]{r: r}
+	if a, ok := args.(T); ok && r.plain {
+		j.job.Args = a
+		fillJob(row, &j.job)
+		return j, nil
+	}
 	if err := decodeJob(row, &j.job); err != nil {
 		return nil, err
 	}
 	return j, nil
+}
+
+func (r *typedRunner[T]) takes(args Args) bool {
+	_, ok := args.(T)
+	return ok && r.plain
 }
 
 // decodeJob fills job from row, decoding the args.
@@ -184,6 +201,12 @@ func decodeJob[T Args](row *JobRow, job *Job[T]) error {
 	if reflect.TypeFor[T]().Kind() == reflect.Pointer && reflect.ValueOf(job.Args).IsNil() {
 		return fmt.Errorf("testmode: decoding args of job %d (kind %q): %w: encoded as null", row.ID, row.Kind, ErrNilArgs)
 	}
+	fillJob(row, job)
+	return nil
+}
+
+// fillJob fills the fields of job other than Args from row.
+func fillJob[T Args](row *JobRow, job *Job[T]) {
 	job.ID = row.ID
 	job.Kind = row.Kind
 	job.Queue = row.Queue
@@ -196,7 +219,6 @@ func decodeJob[T Args](row *JobRow, job *Job[T]) error {
 	job.Tags = row.Tags
 	job.Meta = row.Meta
 	job.Errors = row.Errors
-	return nil
 }
 
 func (j *typedJob[T]) perform(ctx context.Context) error { return j.r.w.Perform(ctx, &j.job) }
