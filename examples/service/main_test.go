@@ -52,8 +52,8 @@ func (s *syncBuffer) String() string {
 func testOptions(t *testing.T) Options {
 	opts := DefaultOptions()
 	opts.StateDir = t.TempDir()
-	opts.Timeout = 100 * time.Millisecond
-	opts.Interval = 300 * time.Millisecond
+	opts.Timeout = 250 * time.Millisecond
+	opts.Interval = time.Second
 	return opts
 }
 
@@ -63,18 +63,20 @@ func testOptions(t *testing.T) Options {
 func TestRunDisabledMode(t *testing.T) {
 	var out syncBuffer
 	dir := t.TempDir()
-	err := run(t.Context(), []string{"-duration=1200ms", "-interval=300ms", "-timeout=100ms", "-state-dir=" + dir}, &out)
+	err := run(t.Context(), []string{"-duration=2500ms", "-interval=500ms", "-timeout=250ms", "-state-dir=" + dir}, &out)
 	require.NoError(t, err)
 	s := out.String()
-	require.Contains(t, s, `msg=starting "non-default options.StateDir"=`+dir+` "non-default options.Duration"=1.2s "non-default options.Interval"=300ms "non-default options.Timeout"=100ms`)
+	require.Contains(t, s, `msg=starting "non-default options.StateDir"=`+dir+` "non-default options.Duration"=2.5s "non-default options.Interval"=500ms "non-default options.Timeout"=250ms`)
 	require.Contains(t, s, "msg=prober.targets.changed targets=6")
-	require.Regexp(t, `summary: 6 targets, [45] rounds \(\d finished\), \d+ probes, \d+ retries, \d+ jobs pending at stop, stopped in \d+`, s)
-	require.Regexp(t, `  http://demo/healthy: ok=[45]\n`, s)
-	require.Regexp(t, `  http://demo/gone: target_gone=[45]\n`, s)
-	require.Regexp(t, `  http://demo/slow: probe_timeout=\d\n`, s)
+	// How many rounds fit depends on the machine's speed; what each came
+	// to does not.
+	require.Regexp(t, `summary: 6 targets, \d+ rounds \(\d+ finished\), \d+ probes, \d+ retries, \d+ jobs pending at stop, stopped in \d+`, s)
+	require.Regexp(t, `  http://demo/healthy: ok=\d+\n`, s)
+	require.Regexp(t, `  http://demo/gone: target_gone=\d+\n`, s)
+	require.Regexp(t, `  http://demo/slow: probe_timeout=\d+\n`, s)
 	// Every round has a failure that needs a person: the gone target
 	// outranks the retryable ones.
-	require.Regexp(t, `msg=prober.round.finished probes=6 failed=\d .*round=1 worst="target_gone \(PRB04\): http://demo/gone: 404 Not Found; hint: remove it from the targets, or fix its path"`, s)
+	require.Regexp(t, `msg=prober.round.finished probes=6 failed=\d .*round=\d+ worst="target_gone \(PRB04\): http://demo/gone: 404 Not Found; hint: remove it from the targets, or fix its path"`, s)
 	require.NotContains(t, s, "ecopatterns.testmode.job", "package events only with -v")
 
 	st := readState(t, dir)
@@ -88,18 +90,18 @@ func TestRunDisabledMode(t *testing.T) {
 // With -duration=0 the prober runs until its context ends, as SIGINT or
 // SIGTERM end it in main, and still stops cleanly with a summary.
 func TestRunUntilInterrupted(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	var out syncBuffer
-	err := run(ctx, []string{"-duration=0", "-interval=200ms", "-timeout=50ms", "-targets=http://demo/healthy", "-demo"}, &out)
+	err := run(ctx, []string{"-duration=0", "-interval=200ms", "-timeout=100ms", "-targets=http://demo/healthy", "-demo"}, &out)
 	require.NoError(t, err)
-	require.Regexp(t, `summary: 5 targets, [23] rounds`, out.String())
-	require.Regexp(t, `  http://demo/healthy: ok=[23]\n`, out.String())
+	require.Regexp(t, `summary: 5 targets, \d+ rounds`, out.String())
+	require.Regexp(t, `  http://demo/healthy: ok=\d+\n`, out.String())
 }
 
 func TestRunVerboseLogsEveryPackage(t *testing.T) {
 	var out syncBuffer
-	err := run(t.Context(), []string{"-duration=200ms", "-interval=150ms", "-timeout=50ms", "-v", "-targets=http://demo/healthy"}, &out)
+	err := run(t.Context(), []string{"-duration=300ms", "-interval=150ms", "-timeout=100ms", "-v", "-targets=http://demo/healthy"}, &out)
 	require.NoError(t, err)
 	s := out.String()
 	for _, event := range []string{
