@@ -108,6 +108,8 @@ func TestDirRefusesNamesOutside(t *testing.T) {
 		requireOpError(t, d.CreateDir(ctx(t), name, fill), "createdir", "validate", fileops.ErrInvalidName)
 		requireOpError(t, d.ReplaceDir(ctx(t), name, fill), "replacedir", "validate", fileops.ErrInvalidName)
 		requireOpError(t, d.RemoveDir(ctx(t), name), "removedir", "validate", fileops.ErrInvalidName)
+		_, err = d.ReadFile(ctx(t), name)
+		requireOpError(t, err, "readfile", "validate", fileops.ErrInvalidName)
 	}
 	_, err := d.NewBatch(ctx(t), "../x", fileops.DefaultFileOptions())
 	requireOpError(t, err, "batch", "validate", fileops.ErrInvalidName)
@@ -117,8 +119,42 @@ func TestDirRefusesNamesOutside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "escape")); err == nil {
 		err := d.WriteFile(ctx(t), "escape/f", []byte("x"), 0o644)
 		require.Error(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o644))
+		_, err = d.ReadFile(ctx(t), "escape/secret")
+		requireOpError(t, err, "readfile", "open")
+		require.NoError(t, os.Remove(filepath.Join(outside, "secret")))
 		require.Empty(t, snapshot(t, fileops.OS(), outside), "nothing written outside")
 	}
+}
+
+func TestDirReadFile(t *testing.T) {
+	t.Parallel()
+	check := func(t *testing.T, d *fileops.Dir) {
+		require.NoError(t, d.WriteFile(ctx(t), "state.json", []byte(`{"v": 1}`), 0o644))
+		require.NoError(t, d.WriteFile(ctx(t), "state.json", []byte(`{"v": 2}`), 0o644))
+		data, err := d.ReadFile(ctx(t), "state.json")
+		require.NoError(t, err)
+		require.Equal(t, `{"v": 2}`, string(data))
+
+		_, err = d.ReadFile(ctx(t), "missing.json")
+		requireOpError(t, err, "readfile", "open", fs.ErrNotExist)
+
+		cancelled, cancel := context.WithCancel(ctx(t))
+		cancel()
+		_, err = d.ReadFile(cancelled, "state.json")
+		requireOpError(t, err, "readfile", "context", context.Canceled)
+
+		require.NoError(t, d.Close())
+		_, err = d.ReadFile(ctx(t), "state.json")
+		requireOpError(t, err, "readfile", "validate", fs.ErrClosed)
+	}
+	t.Run("os", func(t *testing.T) { check(t, open(t, t.TempDir(), nil)) })
+	t.Run("custom FS", func(t *testing.T) {
+		// Reads go through Options.FS, as writes do.
+		fsys := fileopstest.NewCrashFS()
+		require.NoError(t, fsys.Mkdir("data", 0o755))
+		check(t, open(t, "data", fsys))
+	})
 }
 
 func TestPendingFile(t *testing.T) {

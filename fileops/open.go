@@ -167,6 +167,41 @@ func (d *Dir) WriteFile(ctx context.Context, name string, data []byte, perm fs.F
 	return d.e.writeFile(ctx, "writefile", name, data, FileOptions{Mode: perm, Perm: PermUmask, Durability: Durable}, nil)
 }
 
+// ReadFile returns the content of the file name in the directory, read
+// through the directory's filesystem and confined to it like every other
+// method. As every write of this package replaces a file whole, it returns
+// one whole version. A missing file is an error matching fs.ErrNotExist;
+// names of temporary files and of the lock file are refused with
+// [ErrInvalidName].
+func (d *Dir) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	if err := d.enter("readfile", name); err != nil {
+		return nil, err
+	}
+	defer d.leave()
+	opErr := func(stage string, err error) error {
+		return &OpError{Op: "readfile", Stage: stage, Path: d.e.display(name), Err: err}
+	}
+	clean, err := checkName(name, nameRules{local: true})
+	if err != nil {
+		return nil, opErr("validate", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, opErr("context", err)
+	}
+	f, err := d.e.fsys.OpenFile(clean, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, opErr("open", err)
+	}
+	data, err := io.ReadAll(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, opErr("read", err)
+	}
+	return data, nil
+}
+
 // NewPendingFile is [NewPendingFile] for the file name in the directory.
 // ctx is checked again by CloseAtomicallyReplace before it renames.
 func (d *Dir) NewPendingFile(ctx context.Context, name string, opts FileOptions) (*PendingFile, error) {

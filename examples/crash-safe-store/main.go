@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -133,7 +132,7 @@ func serve(ctx context.Context, dir string, crashAfter int, out io.Writer) error
 		// directory is confined with os.Root.
 		opts.FS = &crashFS{FS: fileops.OS(), writesLeft: crashAfter, out: out}
 	}
-	s, err := Open(dir, opts)
+	s, err := Open(ctx, dir, opts)
 	if err != nil {
 		return err
 	}
@@ -174,15 +173,13 @@ type Store struct {
 
 // Open locks dir, recovers what a crash left there and loads the store.
 // It fails with fileops.ErrLocked when another process has the store open.
-func Open(dir string, opts fileops.Options) (*Store, error) {
+func Open(ctx context.Context, dir string, opts fileops.Options) (*Store, error) {
 	d, err := fileops.Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{dir: d, data: map[string]string{}}
-	// Dir has no ReadFile; the store's files are always the operating
-	// system's (crashFS only wraps it), so os.ReadFile reads them.
-	raw, err := os.ReadFile(filepath.Join(d.Path(), dataFile))
+	raw, err := d.ReadFile(ctx, dataFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:

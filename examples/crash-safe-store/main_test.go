@@ -110,9 +110,9 @@ func TestKilledMidWriteKeepsOldContent(t *testing.T) {
 
 func TestOpenIsExclusive(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, fileops.DefaultOptions())
+	s, err := Open(t.Context(), dir, fileops.DefaultOptions())
 	require.NoError(t, err)
-	_, err = Open(dir, fileops.DefaultOptions())
+	_, err = Open(t.Context(), dir, fileops.DefaultOptions())
 	require.ErrorIs(t, err, fileops.ErrLocked)
 	require.NoError(t, s.Close())
 }

@@ -149,7 +149,7 @@ func (svc *service) openState(ctx context.Context) error {
 	svc.dir = dir
 	svc.state = &stateStore{dir: dir}
 	svc.log.Info("state directory open", "dir", path, "recovery", dir.Recovered())
-	prev, ok, err := svc.state.previous()
+	prev, ok, err := svc.state.previous(ctx)
 	if err != nil {
 		return err
 	}

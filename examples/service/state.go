@@ -61,8 +61,8 @@ func (s *stateStore) write(ctx context.Context, st state) error {
 // previous reads the state an earlier run left; ok is false when there is
 // none. A state.json that does not decode is an error: fileops never leaves
 // a torn one, so it was written by something else.
-func (s *stateStore) previous() (st state, ok bool, err error) {
-	data, err := os.ReadFile(filepath.Join(s.dir.Path(), stateFile))
+func (s *stateStore) previous(ctx context.Context) (st state, ok bool, err error) {
+	data, err := s.dir.ReadFile(ctx, stateFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, false, nil
 	}
