@@ -45,6 +45,11 @@ func BindFlags(fs *flag.FlagSet, prefix string, opts any) error {
 			usage = "sets " + l.path
 		}
 		fs.Var(&flagValue{leaf: l}, l.flag, usage)
+		if l.value.IsZero() && !hasText(l.value) {
+			// As for the standard flag types, PrintDefaults shows no
+			// "(default false)" or "(default 0s)" for a zero value.
+			fs.Lookup(l.flag).DefValue = ""
+		}
 	}
 	return nil
 }

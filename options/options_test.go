@@ -295,6 +295,16 @@ func TestBindFlags(t *testing.T) {
 	require.Equal(t, "a,b", fs.Lookup("svc.tags").DefValue)
 	require.Equal(t, "service name", fs.Lookup("svc.name").Usage)
 	require.Equal(t, "sets Workers", fs.Lookup("svc.workers").Usage)
+	// Zero values show no default in the usage text, as for the standard
+	// flag types; a zero with a text form (slog.LevelInfo) shows it.
+	require.False(t, s.Verbose)
+	var usage strings.Builder
+	fs.SetOutput(&usage)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	require.Contains(t, usage.String(), "  -svc.verbose\n")
+	require.NotContains(t, usage.String(), "(default false)")
+	require.Contains(t, usage.String(), "(default INFO)")
 
 	require.NoError(t, fs.Parse([]string{
 		"-svc.workers=9", "-svc.timeout", "250ms", "-svc.verbose", "-svc.level=debug",
