@@ -362,6 +362,9 @@ func TestRetryAfterHeader(t *testing.T) {
 		{"soon", 0},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"9227000000", time.Hour}, // would overflow a Duration
+		{"3601", time.Hour},
+		{now.AddDate(30, 0, 0).Format(http.TimeFormat), time.Hour},
 	} {
 		require.Equal(t, tc.want, retryAfter(tc.in, now), "Retry-After: %q", tc.in)
 	}
@@ -392,4 +395,35 @@ func readState(t *testing.T, dir string) state {
 	var st state
 	require.NoError(t, json.Unmarshal(data, &st))
 	return st
+}
+
+// Retry-After comes from the target: any header value gives a wait that
+// is not negative, and never a panic.
+func FuzzRetryAfter(f *testing.F) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, seed := range []string{"", "0", "3", "-1", "99999999999999999999", "Wed, 25 Nov 2026 12:01:30 GMT", "soon", "1.5"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d := retryAfter(v, now)
+		if d < 0 || d > maxRetryAfter {
+			t.Fatalf("retryAfter(%q) = %s, want 0 to %s", v, d, maxRetryAfter)
+		}
+	})
+}
+
+// Targets come from flags and from a file anyone may edit: checkTarget
+// accepts only URLs the HTTP client can request.
+func FuzzCheckTarget(f *testing.F) {
+	for _, seed := range []string{"http://demo/healthy", "https://example.com:8443/x?y=1", "ftp://x", "http://", "://", "http://[::1", "demo:80"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if checkTarget(s) != nil {
+			return
+		}
+		if _, err := http.NewRequest(http.MethodGet, s, nil); err != nil {
+			t.Fatalf("checkTarget accepted %q, which http.NewRequest refuses: %v", s, err)
+		}
+	})
 }

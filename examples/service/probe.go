@@ -178,20 +178,27 @@ func (p *prober) probe(ctx context.Context, target string) error {
 	}
 }
 
+// maxRetryAfter caps the wait a target may ask for, so that a wrong or
+// hostile header cannot park a probe for years.
+const maxRetryAfter = time.Hour
+
 // retryAfter reads a Retry-After header: seconds, or an HTTP date. It
-// returns 0 for an absent or unreadable value.
+// returns 0 for an absent or unreadable value, and at most maxRetryAfter.
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
 			return 0
+		}
+		if secs >= int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
 		}
 		return time.Duration(secs) * time.Second
 	}
 	if at, err := http.ParseTime(v); err == nil && at.After(now) {
-		return at.Sub(now)
+		return min(at.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
