@@ -135,6 +135,12 @@ func readHost(dir, host string) (discovery.Labels, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
+	return parseHost(host, data)
+}
+
+// parseHost decodes the content of a host file: empty, or a YAML mapping
+// of label names to values.
+func parseHost(host string, data []byte) (discovery.Labels, error) {
 	labels := discovery.Labels{}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return labels, nil
