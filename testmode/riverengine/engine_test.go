@@ -422,3 +422,56 @@ func (r *recorder) Wait(ctx context.Context, name telemetry.Name, attrs ...slog.
 		}
 	}
 }
+
+// orderArgs identify a job of TestPriorityOrder.
+type orderArgs struct {
+	N int `json:"n"`
+}
+
+func (orderArgs) Kind() string { return "order" }
+
+// TestPriorityOrder checks the documented mapping of testmode's ten
+// priorities onto River's four levels: jobs due at the same time run by
+// level, then by ID within a level.
+func TestPriorityOrder(t *testing.T) {
+	pool := newPool(t, false)
+	ws := testmode.NewWorkers()
+	ran := make(chan int, 16)
+	require.NoError(t, testmode.AddWorker(ws, testmode.WorkerFunc[orderArgs](func(_ context.Context, job *testmode.Job[orderArgs]) error {
+		ran <- job.Args.N
+		return nil
+	})))
+	opts := testOptions(ws)
+	opts.Queues[testmode.DefaultQueue] = testmode.QueueOptions{Limit: 1} // one at a time: the order is observable
+	e := newEngine(t, pool, opts)
+	cfg := testmode.DefaultConfig()
+	cfg.Workers, cfg.Engine = ws, e
+	client, err := testmode.NewClient(cfg)
+	require.NoError(t, err)
+
+	// Inserted in this order, all due at the same moment.
+	priorities := []int{9, 0, 5, 3, 8, 1, 2, 6}
+	due := time.Now().Add(time.Second)
+	params := make([]testmode.InsertParams, len(priorities))
+	for i, p := range priorities {
+		params[i] = testmode.InsertParams{Args: orderArgs{N: i}, Opts: &testmode.InsertOpts{Priority: p, ScheduledAt: due}}
+	}
+	rows, err := client.InsertMany(t.Context(), params)
+	require.NoError(t, err)
+	for i, r := range rows {
+		require.Equal(t, priorities[i], r.Priority, "rows keep the priority they were inserted with")
+	}
+
+	var got []int
+	for range priorities {
+		select {
+		case n := <-ran:
+			got = append(got, n)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("only %v ran within 30s", got)
+		}
+	}
+	// Levels: 0-2 → 1 (jobs 1, 5, 6), 3-4 → 2 (job 3), 5-7 → 3 (jobs 2, 7),
+	// 8-9 → 4 (jobs 0, 4).
+	require.Equal(t, []int{1, 5, 6, 3, 2, 7, 0, 4}, got)
+}
