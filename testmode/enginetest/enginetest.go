@@ -132,7 +132,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 
 	t.Run("InsertStoresRows", func(t *testing.T) {
 		c, p := setup(t, nil)
-		ctx := context.Background()
+		ctx := t.Context()
 		before := time.Now()
 		later := before.Add(time.Hour)
 		rows, err := c.InsertMany(ctx, []testmode.InsertParams{
@@ -179,7 +179,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 
 	t.Run("InsertIsAllOrNothing", func(t *testing.T) {
 		c, _ := setup(t, nil)
-		ctx := context.Background()
+		ctx := t.Context()
 		unique := &testmode.InsertOpts{UniquePeriod: time.Hour, ScheduledAt: time.Now().Add(time.Hour)}
 		_, err := c.InsertMany(ctx, []testmode.InsertParams{
 			{Args: ProbeArgs{Case: "atomic"}, Opts: unique},
@@ -199,7 +199,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 
 	t.Run("Unique", func(t *testing.T) {
 		c, _ := setup(t, nil)
-		ctx := context.Background()
+		ctx := t.Context()
 		unique := &testmode.InsertOpts{UniquePeriod: time.Hour, ScheduledAt: time.Now().Add(time.Hour)}
 		first, err := c.Insert(ctx, ProbeArgs{Case: "unique"}, unique)
 		if err != nil {
@@ -228,7 +228,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 	t.Run("ScheduledJobRunsWhenDue", func(t *testing.T) {
 		c, p := setup(t, nil)
 		due := time.Now().Add(50 * time.Millisecond)
-		if _, err := c.Insert(context.Background(), ProbeArgs{Case: "scheduled"}, &testmode.InsertOpts{ScheduledAt: due}); err != nil {
+		if _, err := c.Insert(t.Context(), ProbeArgs{Case: "scheduled"}, &testmode.InsertOpts{ScheduledAt: due}); err != nil {
 			t.Fatal(err)
 		}
 		if a := next(t, p, "scheduled"); a.at.Before(due) {
@@ -245,7 +245,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 				return nil
 			},
 		})
-		if _, err := c.Insert(context.Background(), ProbeArgs{Case: "retry"}, nil); err != nil {
+		if _, err := c.Insert(t.Context(), ProbeArgs{Case: "retry"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		for n := 1; n <= 3; n++ {
@@ -269,7 +269,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 				return nil
 			},
 		})
-		if _, err := c.Insert(context.Background(), ProbeArgs{Case: "snooze"}, nil); err != nil {
+		if _, err := c.Insert(t.Context(), ProbeArgs{Case: "snooze"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		a, b := next(t, p, "snooze"), next(t, p, "snooze")
