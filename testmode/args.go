@@ -72,13 +72,24 @@ func plainType(t reflect.Type) bool {
 	return pointerFree(t) && losslessType(t)
 }
 
-func pointerFree(t reflect.Type) bool {
-	switch t.Kind() {
+// scalar reports whether k is a boolean, string or number kind: the kinds
+// whose JSON form is a single JSON scalar.
+func scalar(k reflect.Kind) bool {
+	switch k {
 	case reflect.Bool, reflect.String,
 		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
 		reflect.Float32, reflect.Float64:
 		return true
+	}
+	return false
+}
+
+func pointerFree(t reflect.Type) bool {
+	if scalar(t.Kind()) {
+		return true
+	}
+	switch t.Kind() {
 	case reflect.Array:
 		return pointerFree(t.Elem())
 	case reflect.Struct:
@@ -132,12 +143,10 @@ func lossless(t reflect.Type, seen map[reflect.Type]bool) bool {
 	if customJSON(t) {
 		return false
 	}
-	switch t.Kind() {
-	case reflect.Bool, reflect.String,
-		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
+	if scalar(t.Kind()) {
 		return true
+	}
+	switch t.Kind() {
 	case reflect.Pointer:
 		// A pointer to something that encodes as null (a nil slice, map or
 		// pointer) decodes as a nil pointer.
