@@ -330,7 +330,7 @@ func TestRetryAfterIsHonouredOnTheEngine(t *testing.T) {
 		require.NoError(t, err)
 
 		start := time.Now()
-		res.start(1, 1, start)
+		require.Equal(t, 1, res.start(1, start))
 		_, err = client.Insert(t.Context(), ProbeArgs{Target: "http://example.test/", Round: 1}, &testmode.InsertOpts{Queue: probeQueue})
 		require.NoError(t, err)
 		time.Sleep(time.Minute)

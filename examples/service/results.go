@@ -67,7 +67,7 @@ type results struct {
 	outcomes  map[string]int            // outcome -> final probes
 	byTarget  map[string]map[string]int // target -> outcome -> final probes
 	latest    map[string]targetResult
-	lastRound int
+	lastRound int // the number of the latest round started
 }
 
 func newResults(reg *telemetry.Registry, finished func(roundReport)) *results {
@@ -81,16 +81,19 @@ func newResults(reg *telemetry.Registry, finished func(roundReport)) *results {
 	}
 }
 
-// start opens round n, which expects one final result per target.
-func (r *results) start(n, targets int, now time.Time) {
+// start opens the next round, which expects one final result per target,
+// and returns its number, from 1.
+func (r *results) start(targets int, now time.Time) int {
 	r.mu.Lock()
+	r.lastRound++
+	n := r.lastRound
 	r.rounds[n] = &round{expected: targets, started: now}
-	r.lastRound = max(r.lastRound, n)
 	rep, done := r.closeLocked(n, now)
 	r.mu.Unlock()
 	if done {
 		r.report(rep)
 	}
+	return n
 }
 
 // retry counts an attempt that failed and will run again.

@@ -58,8 +58,7 @@ type service struct {
 	mu        sync.Mutex
 	targets   []string      // sorted
 	changed   chan struct{} // closed and replaced at every change of targets
-	round     int
-	published bool // targets received from discovery at least once
+	published bool          // targets received from discovery at least once
 }
 
 // serve runs the prober until opts.Duration passes or ctx ends, then stops
@@ -390,11 +389,7 @@ func (svc *service) loop(ctx context.Context) {
 // run before it returns; a probe that failed is a result, not an error.
 func (svc *service) probeRound(ctx context.Context) error {
 	targets := svc.currentTargets()
-	svc.mu.Lock()
-	svc.round++
-	n := svc.round
-	svc.mu.Unlock()
-	svc.results.start(n, len(targets), time.Now())
+	n := svc.results.start(len(targets), time.Now())
 	params := make([]testmode.InsertParams, len(targets))
 	for i, t := range targets {
 		params[i] = testmode.InsertParams{

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -77,7 +75,7 @@ func (s *stateStore) previous(ctx context.Context) (st state, ok bool, err error
 
 // ensureTargets writes the initial targets.json unless the file exists.
 func (s *stateStore) ensureTargets(ctx context.Context) (created bool, err error) {
-	_, err = os.Stat(filepath.Join(s.dir.Path(), targetsFile))
+	_, err = s.dir.ReadFile(ctx, targetsFile)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
