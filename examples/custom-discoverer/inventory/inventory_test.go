@@ -29,6 +29,23 @@ func writeHosts(t *testing.T, dir string, hosts map[string]string) {
 	}
 }
 
+// run runs d in a goroutine with an error reporter, and returns its update
+// channel, the errors it reports, and a function that stops it and waits.
+func run(t *testing.T, d discovery.Discoverer) (up chan []*discovery.Group, reported chan error, stop func()) {
+	reported = make(chan error, 1)
+	ctx, cancel := context.WithCancel(discovery.WithErrorReporter(t.Context(), func(err error) { reported <- err }))
+	up = make(chan []*discovery.Group)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx, up)
+	}()
+	return up, reported, func() {
+		cancel()
+		<-done
+	}
+}
+
 func TestConformance(t *testing.T) {
 	dir := t.TempDir()
 	writeHosts(t, dir, map[string]string{
@@ -98,14 +115,7 @@ func TestBrokenFileKeepsLastGoodGroup(t *testing.T) {
 	require.NoError(t, err)
 
 	synctest.Test(t, func(t *testing.T) {
-		reported := make(chan error, 1)
-		ctx, cancel := context.WithCancel(discovery.WithErrorReporter(t.Context(), func(err error) { reported <- err }))
-		up := make(chan []*discovery.Group)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			d.Run(ctx, up)
-		}()
+		up, reported, stop := run(t, d)
 
 		require.Equal(t, `db-1: db-1:22 __meta_inventory_host="db-1" role="db"
 web-1: web-1:22 __meta_inventory_host="web-1" role="web"`, discoverytest.String(<-up))
@@ -121,8 +131,7 @@ web-1: web-1:22 __meta_inventory_host="web-1" role="web"`, discoverytest.String(
 		require.Equal(t, `db-1: db-1:22 __meta_inventory_host="db-1" role="db" zone="b"
 web-1: `, discoverytest.String(<-up))
 
-		cancel()
-		<-done
+		stop()
 	})
 }
 
@@ -139,17 +148,9 @@ func TestReservedLabelNamesAreReported(t *testing.T) {
 	require.NoError(t, err)
 
 	synctest.Test(t, func(t *testing.T) {
-		reported := make(chan error, 1)
-		ctx, cancel := context.WithCancel(discovery.WithErrorReporter(t.Context(), func(err error) { reported <- err }))
-		up := make(chan []*discovery.Group)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			d.Run(ctx, up)
-		}()
+		up, reported, stop := run(t, d)
 		require.Equal(t, `web-2: web-2:80 __meta_inventory_host="web-2" role="web"`, discoverytest.String(<-up))
 		require.EqualError(t, <-reported, `refresh: inventory: host web-1: label "__address__": names must not be empty or start with __`)
-		cancel()
-		<-done
+		stop()
 	})
 }
