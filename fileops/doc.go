@@ -40,6 +40,8 @@
 //	d, err := fileops.Open(dataDir, opts) // lock, then recover
 //	...
 //	log.Info("recovered", "report", d.Recovered())
+//	data, err := d.ReadFile(ctx, "state.json") // what the last run left, whole
+//	...
 //	err = d.WriteFile(ctx, "state.json", data, 0o644)
 //
 // [Open] takes the directory's lock ([Lock]; [ErrLocked] if another
