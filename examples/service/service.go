@@ -324,9 +324,11 @@ func (svc *service) setTargets(ctx context.Context, groups []*discovery.Group) {
 		return
 	}
 	svc.targets, svc.published = next, true
-	close(svc.changed)
+	changed := svc.changed
 	svc.changed = make(chan struct{})
 	svc.mu.Unlock()
+	// Watchers hear of the change once it has been reported.
+	defer close(changed)
 
 	var added, removed []string
 	for _, t := range next {
