@@ -90,7 +90,7 @@ func TestRunDisabledMode(t *testing.T) {
 // With -duration=0 the prober runs until its context ends, as SIGINT or
 // SIGTERM end it in main, and still stops cleanly with a summary.
 func TestRunUntilInterrupted(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	var out syncBuffer
 	err := run(ctx, []string{"-duration=0", "-interval=200ms", "-timeout=100ms", "-targets=http://demo/healthy", "-demo"}, &out)
@@ -101,7 +101,7 @@ func TestRunUntilInterrupted(t *testing.T) {
 
 func TestRunVerboseLogsEveryPackage(t *testing.T) {
 	var out syncBuffer
-	err := run(t.Context(), []string{"-duration=300ms", "-interval=150ms", "-timeout=100ms", "-v", "-targets=http://demo/healthy"}, &out)
+	err := run(t.Context(), []string{"-duration=1s", "-interval=150ms", "-timeout=100ms", "-v", "-targets=http://demo/healthy"}, &out)
 	require.NoError(t, err)
 	s := out.String()
 	for _, event := range []string{
