@@ -32,7 +32,7 @@
 //
 //	go run ./examples/service
 //	go run ./examples/service -v -duration=10s -state-dir=/tmp/prober
-//	PROBER_INTERVAL=250ms go run ./examples/service -targets=https://example.com
+//	PROBER_INTERVAL=2s go run ./examples/service -targets=https://example.com
 //
 // With a -state-dir that outlives the run, edit targets.json while the
 // prober runs, and start it again to see it read the previous state.
@@ -141,12 +141,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sum, err := serve(ctx, opts, environment{out: out})
+	svc, err := start(ctx, opts, environment{out: out})
 	if err != nil {
 		return err
 	}
+	svc.loop(ctx)
+	sum, err := svc.stop(ctx)
+	// The summary says what ran, also when the stop missed its deadline:
+	// then err names the tasks that were stuck.
 	sum.print(out)
-	return nil
+	return err
 }
 
 // parseOptions applies the environment, then the flags, to the defaults,

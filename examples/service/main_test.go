@@ -20,6 +20,7 @@ import (
 
 	"github.com/ecopatterns/ecopatterns/errprio"
 	"github.com/ecopatterns/ecopatterns/fileops"
+	"github.com/ecopatterns/ecopatterns/stopper"
 	"github.com/ecopatterns/ecopatterns/telemetry"
 	"github.com/ecopatterns/ecopatterns/testmode"
 )
@@ -140,6 +141,49 @@ func TestRunRejectsBadInput(t *testing.T) {
 	err = run(t.Context(), nil, &out)
 	require.ErrorContains(t, err, "PROBER_INTERVALL")
 	require.ErrorContains(t, err, "PROBER_INTERVAL")
+}
+
+// The environment overrides the defaults and the flags override the
+// environment, nested options included; every override is logged.
+func TestEnvironmentThenFlags(t *testing.T) {
+	t.Setenv("PROBER_INTERVAL", "2s")
+	t.Setenv("PROBER_TIMEOUT", "500ms")
+	t.Setenv("PROBER_DISCOVERY_UPDATE_INTERVAL", "3s")
+	var out strings.Builder
+	opts, err := parseOptions([]string{"-timeout=400ms"}, &out)
+	require.NoError(t, err)
+	want := DefaultOptions()
+	want.Interval = 2 * time.Second
+	want.Timeout = 400 * time.Millisecond
+	want.Discovery.UpdateInterval = 3 * time.Second
+	require.Equal(t, want, opts)
+
+	// A value the environment sets must still pass validation.
+	t.Setenv("PROBER_INTERVAL", "250ms")
+	_, err = parseOptions(nil, &out)
+	require.EqualError(t, err, "options: Timeout = 500ms: must be shorter than Interval (250ms)")
+}
+
+// When the stop misses its deadline, the error names the stuck task and the
+// summary still says what ran.
+func TestStopPastItsDeadlineStillSummarises(t *testing.T) {
+	opts := testOptions(t)
+	opts.StopTimeout = 100 * time.Millisecond
+	var out syncBuffer
+	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	require.NoError(t, err)
+	require.NoError(t, svc.probeRound(t.Context()))
+	release := make(chan struct{})
+	defer close(release)
+	require.NoError(t, svc.stopper.RunAsyncTask(t.Context(), "ignores-quiesce", func(context.Context) { <-release }))
+
+	sum, err := svc.stop(t.Context())
+	var stuck *stopper.StuckTasksError
+	require.ErrorAs(t, err, &stuck)
+	require.ErrorContains(t, err, "ignores-quiesce")
+	require.Equal(t, 6, sum.targets)
+	require.Equal(t, 1, sum.completed)
+	require.Equal(t, 6, sum.probes)
 }
 
 // In Inline mode every insert runs its job at once, retries included, so a

@@ -61,17 +61,6 @@ type service struct {
 	published bool          // targets received from discovery at least once
 }
 
-// serve runs the prober until opts.Duration passes or ctx ends, then stops
-// it and returns the summary.
-func serve(ctx context.Context, opts Options, env environment) (summary, error) {
-	svc, err := start(ctx, opts, env)
-	if err != nil {
-		return summary{}, err
-	}
-	svc.loop(ctx)
-	return svc.stop(ctx)
-}
-
 // start opens the state directory, starts the demo server, the job engine
 // and discovery, and returns once the first set of targets is known.
 func start(ctx context.Context, opts Options, env environment) (_ *service, err error) {
