@@ -35,7 +35,7 @@ import (
 // reportWork is how long /report works. It does not watch its context:
 // it stands for work that must not be cut short, and finishes within the
 // stop deadline.
-const reportWork = 300 * time.Millisecond
+const reportWork = time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
