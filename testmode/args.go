@@ -103,7 +103,15 @@ func pointerFree(t reflect.Type) bool {
 	return false
 }
 
-// losslessCache maps a reflect.Type to whether its JSON form is lossless.
+// losslessCache maps a reflect.Type to whether its JSON form is lossless:
+// a memo of lossless, which reads nothing but the type. It is the one
+// package-level variable that changes after init, and it holds no state of
+// a Client, Store or engine: every entry is the same answer whoever
+// computes it first (two goroutines racing store equal values), so
+// instances cannot observe or affect one another through it, and a hit
+// only saves the walk over the type. It grows with the number of distinct
+// args types inserted, which the program's source fixes (types built with
+// reflect.StructOf aside), and is never cleared.
 var losslessCache sync.Map
 
 // losslessType reports whether every value of t (with valid UTF-8 strings)

@@ -7,10 +7,19 @@ import (
 )
 
 // TB is the part of testing.TB the helpers use, so that this package does
-// not import testing. *testing.T, *testing.B and *testing.F satisfy it.
+// not import testing. *testing.T, *testing.B and *testing.F satisfy it. A
+// helper that fails calls Errorf once, with the whole message, then FailNow.
 type TB interface {
+	// Helper marks the calling function as a test helper, so that failures
+	// are reported at the helper's caller. It may do nothing.
 	Helper()
+	// Errorf records a failure with a message formatted as by fmt.Sprintf,
+	// and lets the test go on.
 	Errorf(format string, args ...any)
+	// FailNow marks the test failed and stops it. testing's FailNow does
+	// not return (it calls runtime.Goexit); an implementation that returns,
+	// such as a recorder of failures, is allowed: the helper then returns
+	// at once, doing nothing more.
 	FailNow()
 }
 

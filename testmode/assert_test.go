@@ -2,6 +2,9 @@ package testmode_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -212,5 +215,165 @@ func TestWithinWaits(t *testing.T) {
 		testmode.Within(time.Minute).RefuteEnqueued(ctx, f, st, testmode.Match{Kind: "email"})
 		require.Equal(t, 2*time.Second, time.Since(start))
 		require.True(t, f.failed)
+	})
+}
+
+// rawArgs carry JSON as given: its strings keep the escapes they were
+// written with.
+type rawArgs struct {
+	Raw json.RawMessage `json:"raw"`
+}
+
+func (rawArgs) Kind() string { return "raw" }
+
+// escapedArgs encode their string with every character escaped, as some
+// encoders do.
+type escapedArgs struct{ S string }
+
+func (escapedArgs) Kind() string { return "escaped" }
+
+func (a escapedArgs) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteString(`{"s":"`)
+	for _, r := range a.S {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	b.WriteString(`"}`)
+	return []byte(b.String()), nil
+}
+
+func (a *escapedArgs) UnmarshalJSON(b []byte) error {
+	var v struct {
+		S string `json:"s"`
+	}
+	err := json.Unmarshal(b, &v)
+	a.S = v.S
+	return err
+}
+
+// TestAssertEnqueuedEscapedStrings: args whose strings are spelled with
+// escapes match by what they decode to, in every assertion.
+func TestAssertEnqueuedEscapedStrings(t *testing.T) {
+	ws := newWorkers(t, nil)
+	require.NoError(t, testmode.AddWorker(ws, testmode.WorkerFunc[rawArgs](nil2[rawArgs])))
+	require.NoError(t, testmode.AddWorker(ws, testmode.WorkerFunc[escapedArgs](nil2[escapedArgs])))
+	cfg := testmode.DefaultConfig()
+	cfg.Mode, cfg.Workers = testmode.Manual, ws
+	c, err := testmode.NewClient(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	raw, err := c.Insert(ctx, rawArgs{Raw: json.RawMessage(`{"x":"\u0061b","k\u0065y":"<b>"}`)}, nil)
+	require.NoError(t, err)
+	require.Contains(t, string(raw.EncodedArgs), `"\u0061b"`, "the escape is kept")
+	esc, err := c.Insert(ctx, escapedArgs{S: "ada@example.com"}, nil)
+	require.NoError(t, err)
+	require.NotContains(t, string(esc.EncodedArgs), "ada")
+	_, err = c.Insert(ctx, emailArgs{To: "ada@example.com"}, nil) // a literal twin of esc
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		m    testmode.Match
+		want []int64
+	}{
+		{testmode.Match{Args: map[string]any{"raw": map[string]any{"x": "ab"}}}, []int64{raw.ID}},
+		{testmode.Match{Kind: "raw", Args: map[string]any{"raw": map[string]any{"key": "<b>", "x": testmode.Any}}}, []int64{raw.ID}},
+		{testmode.Match{Args: map[string]any{"s": "ada@example.com"}}, []int64{esc.ID}},
+		{testmode.Match{Args: escapedArgs{S: "ada@example.com"}}, []int64{esc.ID}},
+		{testmode.Match{Args: map[string]any{"raw": map[string]any{"x": "ac"}}}, nil},
+		{testmode.Match{Args: map[string]any{"s": "bob@example.com"}}, nil},
+	} {
+		all, err := testmode.AllEnqueued(c, tc.m)
+		require.NoError(t, err)
+		var ids []int64
+		for _, row := range all {
+			ids = append(ids, row.ID)
+		}
+		require.Equal(t, tc.want, ids, "%v", tc.m)
+
+		f := &fakeTB{}
+		row := testmode.AssertEnqueued(f, c, tc.m)
+		require.Equal(t, tc.want == nil, f.failed, "%v: %s", tc.m, f.message())
+		if tc.want != nil {
+			require.Equal(t, tc.want[0], row.ID, "%v", tc.m)
+		}
+		f = &fakeTB{}
+		testmode.RefuteEnqueued(f, c, tc.m)
+		require.Equal(t, tc.want != nil, f.failed, "%v", tc.m)
+	}
+}
+
+// TestAssertEnqueuedFailureShowsEveryField: the closest jobs list each
+// field that differs, for every field of Match.
+func TestAssertEnqueuedFailureShowsEveryField(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) { // fake time: exact times in the message
+		c, now := newOrderClient(t)
+		two := 2
+		f := &fakeTB{}
+		testmode.AssertEnqueued(f, c, testmode.Match{
+			Kind:        "order",
+			Priority:    &two,
+			ScheduledAt: now.Add(time.Hour),
+			ScheduledIn: 5 * time.Minute,
+			Delta:       time.Minute,
+			Tags:        []string{"web", "us"},
+			Meta:        map[string]any{"trace": "xyz", "retry": 0, "user": testmode.Any},
+		})
+		require.True(t, f.failed)
+		at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339Nano) }
+		require.Equal(t, `testmode: no enqueued job matches Match{Kind: "order", Priority: 2, ScheduledAt: `+at(time.Hour)+`, ScheduledIn: 5m0s, Delta: 1m0s, Tags: ["web" "us"], Meta: {"retry":0,"trace":"xyz","user":<any>}}
+3 job(s) enqueued; closest:
+  job 1 (kind "order", queue "orders", args {"id":1,"customer":{"email":"ada@example.com","vip":true},"items":["tea","cake"]}):
+    Priority: got 1, want 2
+    ScheduledAt: got `+at(0)+`, want `+at(time.Hour)+` ± 1m0s
+    ScheduledIn: got 0s, want 5m0s ± 1m0s
+    Tags: got ["web" "eu"], want to contain "us"
+    Meta.trace: got "abc", want "xyz"
+    Meta.user: missing, want <any>
+  job 2 (kind "order", queue "orders", args {"id":2,"customer":{"email":"bob@example.com","vip":false},"items":["coffee"]}):
+    Priority: got 0, want 2
+    ScheduledAt: got `+at(10*time.Minute)+`, want `+at(time.Hour)+` ± 1m0s
+    ScheduledIn: got 10m0s, want 5m0s ± 1m0s
+    Tags: got [], want to contain "web"
+    Tags: got [], want to contain "us"
+    Meta.retry: missing, want 0
+    Meta.trace: missing, want "xyz"
+    Meta.user: missing, want <any>
+  job 3 (kind "email", queue "mail", args {"to":"ada@example.com","subject":"Thanks"}):
+    Kind: got "email", want "order"
+    Priority: got 0, want 2
+    ScheduledAt: got `+at(0)+`, want `+at(time.Hour)+` ± 1m0s
+    ScheduledIn: got 0s, want 5m0s ± 1m0s
+    Tags: got [], want to contain "web"
+    Tags: got [], want to contain "us"
+    Meta.retry: missing, want 0
+    Meta.trace: missing, want "xyz"
+    Meta.user: missing, want <any>`, f.message())
+	})
+}
+
+// TestWithinRefuteEndsWithContext: the waiting refute passes when its
+// context ends first, without waiting out its duration, also after
+// changes that did not match.
+func TestWithinRefuteEndsWithContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient(t, testmode.Manual, &taskWorker{})
+		ctx, cancel := context.WithTimeout(testmode.WithMode(context.Background(), testmode.Manual), 5*time.Second)
+		defer cancel()
+		go func() {
+			time.Sleep(2 * time.Second)
+			_, _ = c.Insert(ctx, taskArgs{N: 1}, nil) // a change that does not match
+		}()
+		f := &fakeTB{}
+		start := time.Now()
+		testmode.Within(time.Hour).RefuteEnqueued(ctx, f, testmode.StoreFrom(ctx), testmode.Match{Kind: "email"})
+		require.Equal(t, 5*time.Second, time.Since(start), "returned when the context ended")
+		require.False(t, f.failed, f.message())
+		require.Len(t, testmode.StoreFrom(ctx).Jobs(), 1)
+
+		// A context that has ended already returns at once.
+		start = time.Now()
+		testmode.Within(time.Hour).RefuteEnqueued(ctx, f, testmode.StoreFrom(ctx), testmode.Match{Kind: "email"})
+		require.Zero(t, time.Since(start))
+		require.False(t, f.failed, f.message())
 	})
 }

@@ -25,19 +25,23 @@ const (
 //	base   = 15s + 2^min(attempt, 16) s
 //	wait   = base + base * 0.10 * jitter
 //
-// where jitter is a number in [0, 1). Attempts 1, 2, 3, 10 and 20 wait at
-// least 17 s, 19 s, 23 s, about 17 min and about 18 h. Engines draw jitter
-// at random so that jobs that failed together do not retry together;
-// Inline mode derives it from the job's kind, args and attempt, so that a
-// test sees the same history every run. An attempt below 1 counts as 1;
-// jitter outside [0, 1) is clamped into it.
+// where jitter is a number in [0, 1], so the jitter adds at most 10%.
+// Attempts 1, 2, 3, 10 and 20 wait at least 17 s, 19 s, 23 s, about 17 min
+// and about 18 h. Engines draw jitter at random from [0, 1) so that jobs
+// that failed together do not retry together; Inline mode derives it from
+// the job's kind, args and attempt, so that a test sees the same history
+// every run. Every input gives a wait from base to base + 10%: an attempt
+// below 1 counts as 1, a jitter below 0 (or NaN) as 0 and one above 1 as 1.
 //
 // The formula is Oban's (15 s plus 2 to the attempt, plus up to 10%),
 // with the exponent capped so that the waits of the default 20 attempts add
 // up to about four days instead of growing without bound.
 func DefaultBackoff(attempt int, jitter float64) time.Duration {
 	attempt = max(attempt, 1)
-	jitter = min(max(jitter, 0), 1)
+	if !(jitter > 0) { // negative, zero or NaN
+		jitter = 0
+	}
+	jitter = min(jitter, 1)
 	base := BackoffBase + time.Duration(1)<<min(attempt, BackoffMaxExponent)*time.Second
 	return base + time.Duration(float64(base)*BackoffJitter*jitter)
 }

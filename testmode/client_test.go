@@ -488,3 +488,78 @@ func TestInlineStopsWhenContextEnds(t *testing.T) {
 	require.Equal(t, 1, row.Attempt)
 	require.Len(t, w.attempts(), 1)
 }
+
+// TestInsertManyInlineErrors: in Inline mode InsertMany runs every job,
+// returns every row, and joins the *JobError of each job that did not
+// complete, in order.
+func TestInsertManyInlineErrors(t *testing.T) {
+	boom := errors.New("boom")
+	w := &taskWorker{fn: func(_ context.Context, job *testmode.Job[taskArgs]) error {
+		switch job.Args.N {
+		case 2:
+			return testmode.Cancel(boom)
+		case 3:
+			return boom
+		}
+		return nil
+	}}
+	c := newClient(t, testmode.Inline, w)
+	ctx := context.Background()
+	unique := &testmode.InsertOpts{UniquePeriod: time.Hour}
+	rows, err := c.InsertMany(ctx, []testmode.InsertParams{
+		{Args: taskArgs{N: 1}},
+		{Args: taskArgs{N: 2}},
+		{Args: taskArgs{N: 3}, Opts: &testmode.InsertOpts{MaxAttempts: 2}},
+		{Args: taskArgs{N: 4}, Opts: unique},
+		{Args: taskArgs{N: 4}, Opts: unique},
+	})
+	require.Len(t, rows, 5, "the rows come back with the error")
+	for i, want := range []testmode.State{testmode.StateCompleted, testmode.StateCancelled, testmode.StateDiscarded, testmode.StateCompleted} {
+		require.Equal(t, want, rows[i].State, "rows[%d]", i)
+	}
+	require.True(t, rows[4].Duplicate, "an earlier job of the batch blocks")
+	require.Equal(t, rows[3].ID, rows[4].ID)
+	require.Equal(t, []int{1, 2, 3, 3, 4}, w.attempts(), "in order; the duplicate ran nothing")
+
+	require.Error(t, err)
+	require.Equal(t, `testmode: job 2 (kind "task") cancelled after 1 attempt(s): testmode: job cancelled: boom
+testmode: job 3 (kind "task") discarded after 2 attempt(s): boom`, err.Error())
+	var joined interface{ Unwrap() []error }
+	require.ErrorAs(t, err, &joined)
+	errs := joined.Unwrap()
+	require.Len(t, errs, 2)
+	for i, want := range []*testmode.JobRow{rows[1], rows[2]} {
+		var jerr *testmode.JobError
+		require.ErrorAs(t, errs[i], &jerr)
+		require.Same(t, want, jerr.Job)
+		require.ErrorIs(t, jerr, boom)
+	}
+	var cerr *testmode.CancelError
+	require.ErrorAs(t, errs[0], &cerr)
+	require.False(t, errors.As(errs[1], &cerr), "the discarded job was not cancelled")
+
+	rows, err = c.InsertMany(ctx, []testmode.InsertParams{{Args: taskArgs{N: 5}}, {Args: taskArgs{N: 6}}})
+	require.NoError(t, err, "every job completed")
+	require.Len(t, rows, 2)
+}
+
+// TestDefaultMaxAttempts pins the default of 20 attempts: in the
+// configuration, on recorded jobs, in Inline retries and in PerformJob.
+func TestDefaultMaxAttempts(t *testing.T) {
+	require.Equal(t, 20, testmode.DefaultMaxAttempts)
+	require.Equal(t, 20, testmode.DefaultConfig().MaxAttempts)
+
+	row, err := newClient(t, testmode.Manual, &taskWorker{}).Insert(context.Background(), taskArgs{N: 1}, nil)
+	require.NoError(t, err)
+	require.Equal(t, 20, row.MaxAttempts)
+
+	w := &taskWorker{fn: func(context.Context, *testmode.Job[taskArgs]) error { return errors.New("fails") }}
+	row, err = newClient(t, testmode.Inline, w).Insert(context.Background(), taskArgs{N: 2}, nil)
+	require.Error(t, err)
+	require.Equal(t, testmode.StateDiscarded, row.State)
+	require.Equal(t, 20, row.Attempt)
+	require.Len(t, w.attempts(), 20)
+
+	res := testmode.PerformJob[taskArgs](context.Background(), t, &taskWorker{}, taskArgs{N: 3}, nil)
+	require.Equal(t, 20, res.Job.MaxAttempts)
+}

@@ -217,3 +217,42 @@ func TestJobTelemetry(t *testing.T) {
 	require.True(t, ok)
 	require.Len(t, rec.Matching(testmode.JobSpan.Start), 2)
 }
+
+// copyArgs have a slice, a map and a field that notes its decoding.
+type copyArgs struct {
+	Tags  []string          `json:"tags"`
+	Attrs map[string]string `json:"attrs"`
+	Mark  decodedMark       `json:"mark"`
+}
+
+func (copyArgs) Kind() string { return "copy" }
+
+// decodedMark encodes as a constant and, when decoded, notes that it was.
+type decodedMark struct{ decoded bool }
+
+func (decodedMark) MarshalJSON() ([]byte, error) { return []byte(`"mark"`), nil }
+
+func (m *decodedMark) UnmarshalJSON(b []byte) error {
+	m.decoded = string(b) == `"mark"`
+	return nil
+}
+
+// TestPerformJobRoundTrip: the worker gets the args decoded from their
+// JSON encoding, a copy that shares nothing with the caller's value.
+func TestPerformJobRoundTrip(t *testing.T) {
+	args := copyArgs{Tags: []string{"a", "b"}, Attrs: map[string]string{"k": "v"}}
+	var seen copyArgs
+	w := testmode.WorkerFunc[copyArgs](func(_ context.Context, job *testmode.Job[copyArgs]) error {
+		seen = job.Args
+		job.Args.Tags[0] = "changed"
+		job.Args.Attrs["k"] = "changed"
+		job.Args.Attrs["added"] = "x"
+		return nil
+	})
+	res := testmode.PerformJob(context.Background(), t, w, args, nil)
+	require.Equal(t, testmode.OutcomeCompleted, res.Outcome)
+	require.True(t, seen.Mark.decoded, "the worker's args were decoded")
+	require.False(t, args.Mark.decoded)
+	require.Equal(t, copyArgs{Tags: []string{"a", "b"}, Attrs: map[string]string{"k": "v"}}, args, "the caller's args are untouched")
+	require.JSONEq(t, `{"tags":["a","b"],"attrs":{"k":"v"},"mark":"mark"}`, string(res.Job.EncodedArgs))
+}

@@ -10,18 +10,26 @@ import (
 // the encoding into a fresh value of the same type and compares the two, and
 // refuses args that come back different (ErrArgsNotJSON), so a worker never
 // receives something other than what was inserted.
-//
-// Kind must return the same non-empty string for every value of the type,
-// including the zero value, because AddWorker reads it from the zero value.
 type Args interface {
+	// Kind names the worker of the args. It must return the same non-empty
+	// string for every value of the type, including the zero value (a
+	// pointer to a zero value, for a pointer type), because AddWorker reads
+	// it from the zero value and refuses a type whose Kind panics there or
+	// returns "". Insert refuses an empty kind (ErrEmptyKind) and a kind
+	// without a worker (ErrUnknownKind).
 	Kind() string
 }
 
 // ArgsWithInsertOpts is implemented by args types that carry their own
-// insert options, such as a queue. Insert starts from them and lets every
-// non-zero field of the caller's InsertOpts override them.
+// insert options, such as a queue.
 type ArgsWithInsertOpts interface {
 	Args
+	// InsertOpts returns the options of every insert of these args. Insert
+	// starts from them and lets every non-zero field of the caller's
+	// InsertOpts override them; the merged options are validated as the
+	// caller's are, so invalid ones make the insert fail. It is called once
+	// per insert, on the args being inserted, so it may depend on their
+	// value.
 	InsertOpts() InsertOpts
 }
 

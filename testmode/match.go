@@ -105,8 +105,8 @@ type matcher struct {
 	meta  any // normalized m.Meta, or nil
 	delta time.Duration
 	// needles are JSON texts that the encoded args of every matching job
-	// contain (see addNeedles): a scan rejects most jobs by them without
-	// decoding their args.
+	// contain when they hold no escape sequence (see addNeedles): a scan
+	// rejects most jobs by them without decoding their args.
 	needles [][]byte
 }
 
@@ -202,9 +202,15 @@ func (rec *record) argsDoc() (any, error) {
 // matches reports whether rec's job matches. The caller holds the store's
 // lock.
 func (mt *matcher) matches(rec *record) bool {
-	for _, n := range mt.needles {
-		if !bytes.Contains(rec.enc, n) {
-			return false
+	// The needles decide only for args without escapes: elsewhere a
+	// string may be spelled otherwise ("\u0061b" for "ab", in a
+	// json.RawMessage or a custom MarshalJSON), and only the full
+	// comparison below can tell.
+	if rec.literal {
+		for _, n := range mt.needles {
+			if !bytes.Contains(rec.enc, n) {
+				return false
+			}
 		}
 	}
 	row := rec.row
@@ -358,15 +364,19 @@ func subset(want, got any, path string, out *[]string, all bool) bool {
 }
 
 // addNeedles appends the JSON texts of the plain strings (keys and values)
-// in want, a normalized subset: any encoder writes such a string the same
-// way, so the encoded args of a matching job must contain it. Strings with
-// characters that encoders may escape differently (quotes, backslashes,
-// HTML characters, '/', control and non-ASCII characters) are left out.
+// in want, a normalized subset. Encoded args without a backslash spell every
+// string as the characters it decodes to (an escape needs a backslash), so
+// when such args match, they contain the quoted text of each plain string;
+// args with a backslash may spell it with escapes, and are never judged by
+// the needles. A plain string is printable ASCII other than '"' and '\\'
+// (which only escapes spell): a string with control or non-ASCII characters
+// may decode from other bytes even without escapes (invalid UTF-8 decodes
+// to U+FFFD), so it is left out.
 func addNeedles(needles [][]byte, want any) [][]byte {
 	plain := func(s string) bool {
 		for i := range len(s) {
 			c := s[i]
-			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c == '/' {
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 				return false
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -368,5 +369,83 @@ func TestMemoryEngineTelemetry(t *testing.T) {
 			"ecopatterns.testmode.engine.shutdown.start",
 			"ecopatterns.testmode.engine.shutdown.stop pending=1",
 		}, events)
+	})
+}
+
+// queueTimes attaches to a fresh registry a handler that records the
+// MeasureQueueTime of every finished attempt, by job ID.
+func queueTimes(t *testing.T) (*telemetry.Registry, func() map[int64]time.Duration) {
+	t.Helper()
+	reg, err := telemetry.New(telemetry.DefaultOptions())
+	require.NoError(t, err)
+	var mu sync.Mutex
+	got := map[int64]time.Duration{}
+	require.NoError(t, reg.Attach("queue_time", []string{testmode.JobSpan.Stop.String(), testmode.JobSpan.Exception.String()},
+		telemetry.HandlerFunc(func(_ context.Context, ev *telemetry.Event) {
+			id, _ := ev.Attr(testmode.KeyJobID)
+			m, ok := ev.Measurement(testmode.MeasureQueueTime)
+			require.True(t, ok, "%s without %s", ev.Name, testmode.MeasureQueueTime)
+			mu.Lock()
+			defer mu.Unlock()
+			got[id.Int64()] = m.Duration()
+		})))
+	return reg, func() map[int64]time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(got)
+	}
+}
+
+// TestJobQueueTime checks MeasureQueueTime on fake time: the time from
+// when the job became due (not when it was inserted) to the attempt's
+// start, and 0 for a job run before it was due.
+func TestJobQueueTime(t *testing.T) {
+	t.Run("engine", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			reg, times := queueTimes(t)
+			w := &taskWorker{fn: func(_ context.Context, job *testmode.Job[taskArgs]) error {
+				time.Sleep(time.Duration(job.Args.N) * time.Second)
+				return nil
+			}}
+			_, c := newEngine(t, w, map[string]int{testmode.DefaultQueue: 1}, func(o *testmode.MemoryOptions) { o.Telemetry = reg })
+			ctx := context.Background()
+			start := time.Now()
+			insert := func(n int, at time.Duration) int64 {
+				t.Helper()
+				row, err := c.Insert(ctx, taskArgs{N: n}, &testmode.InsertOpts{ScheduledAt: start.Add(at)})
+				require.NoError(t, err)
+				return row.ID
+			}
+			a := insert(3, 0)                // runs at once, for 3 s
+			b := insert(1, 0)                // waits for a
+			due := insert(0, time.Minute)    // runs when due: the worker is idle
+			late := insert(0, 2*time.Minute) // due while e runs
+			time.Sleep(110 * time.Second)
+			e := insert(30, 110*time.Second) // due now: runs from 1m50s to 2m20s
+			time.Sleep(time.Hour)
+			synctest.Wait()
+			require.Equal(t, map[int64]time.Duration{
+				a: 0, b: 3 * time.Second, due: 0, late: 20 * time.Second, e: 0,
+			}, times())
+		})
+	})
+	t.Run("drain", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			reg, times := queueTimes(t)
+			cfg := testmode.DefaultConfig()
+			cfg.Mode, cfg.Workers, cfg.Telemetry = testmode.Manual, newWorkers(t, &taskWorker{}), reg
+			c, err := testmode.NewClient(cfg)
+			require.NoError(t, err)
+			ctx := context.Background()
+			waited, err := c.Insert(ctx, taskArgs{N: 1}, nil)
+			require.NoError(t, err)
+			early, err := c.Insert(ctx, taskArgs{N: 2}, &testmode.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+			require.NoError(t, err)
+			time.Sleep(5 * time.Second)
+			_, err = testmode.Drain(ctx, c, testmode.DrainOpts{WithScheduled: true})
+			require.NoError(t, err)
+			require.Equal(t, map[int64]time.Duration{waited.ID: 5 * time.Second, early.ID: 0}, times(),
+				"a job drained before it was due has no negative queue time")
+		})
 	})
 }

@@ -1,6 +1,7 @@
 package testmode
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -30,6 +31,10 @@ type record struct {
 	// them without following row.
 	enq bool
 	enc []byte
+	// literal says that enc holds no escape sequence (no backslash): each
+	// of its strings is written as the very characters it decodes to, so
+	// the matcher's needles may reject it unread (see matcher.matches).
+	literal bool
 	// doc is the args decoded as generic JSON for matching, built on first
 	// use and kept: the args of a job never change.
 	doc    any
@@ -41,6 +46,8 @@ type record struct {
 // *Client, which stands for its own store (the jobs inserted with a
 // context that carries no store from WithMode).
 type Recorded interface {
+	// recorded returns the store to search; only this package's types
+	// implement it.
 	recorded() *Store
 }
 
@@ -101,7 +108,7 @@ func (s *Store) add(row *JobRow, now time.Time) (*JobRow, *record) {
 	if row.ScheduledAt.After(now) {
 		row.State = StateScheduled
 	}
-	rec := &record{row: row, enq: true, enc: row.EncodedArgs}
+	rec := &record{row: row, enq: true, enc: row.EncodedArgs, literal: bytes.IndexByte(row.EncodedArgs, '\\') < 0}
 	s.recs = append(s.recs, rec)
 	s.byKind[row.Kind] = append(s.byKind[row.Kind], rec)
 	if row.UniqueKey != "" {

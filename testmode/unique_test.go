@@ -124,3 +124,44 @@ func TestUniqueManualDrained(t *testing.T) {
 	require.True(t, row.Duplicate)
 	require.Equal(t, testmode.StateCompleted, row.State)
 }
+
+// TestUniqueMemoryEngineReleasesCancelledAndDiscarded: in Disabled mode,
+// a MemoryEngine job that ended cancelled or discarded frees its unique key
+// at once, within its period; a completed one keeps blocking.
+func TestUniqueMemoryEngineReleasesCancelledAndDiscarded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &taskWorker{fn: func(_ context.Context, job *testmode.Job[taskArgs]) error {
+			switch job.Args.N {
+			case 1:
+				return testmode.Cancel(nil)
+			case 2:
+				return context.DeadlineExceeded
+			}
+			return nil
+		}}
+		_, c := newEngine(t, w, map[string]int{testmode.DefaultQueue: 1})
+		ctx := context.Background()
+		unique := &testmode.InsertOpts{UniquePeriod: time.Hour, MaxAttempts: 1}
+		for _, tc := range []struct {
+			n      int
+			state  testmode.State
+			blocks bool
+		}{{1, testmode.StateCancelled, false}, {2, testmode.StateDiscarded, false}, {3, testmode.StateCompleted, true}} {
+			first, err := c.Insert(ctx, taskArgs{N: tc.n}, unique)
+			require.NoError(t, err)
+			require.False(t, first.Duplicate)
+			synctest.Wait() // the job has run to its final state
+			row, err := c.Insert(ctx, taskArgs{N: tc.n}, unique)
+			require.NoError(t, err)
+			require.Equal(t, tc.blocks, row.Duplicate, "n=%d ended %s", tc.n, tc.state)
+			if tc.blocks {
+				require.Equal(t, first.ID, row.ID)
+				require.Equal(t, tc.state, row.State)
+			} else {
+				require.Greater(t, row.ID, first.ID, "a job of its own")
+			}
+			synctest.Wait()
+		}
+		require.Equal(t, []int{1, 1, 2, 2, 3}, w.attempts())
+	})
+}

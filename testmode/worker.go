@@ -13,14 +13,18 @@ import (
 	"time"
 )
 
-// Worker runs jobs whose args are of type T. Perform's return value is the
-// attempt's outcome (see Outcome): nil completes the job, Cancel cancels it,
-// Snooze reschedules it, and any other error (or a panic) fails the attempt.
-//
-// Perform must return when ctx is cancelled: at the job's Timeout, or when
-// its engine shuts down. It may run concurrently with other jobs of the same
-// worker.
+// Worker runs jobs whose args are of type T.
 type Worker[T Args] interface {
+	// Perform runs one attempt of job. Its return value is the attempt's
+	// outcome (see Outcome): nil completes the job, Cancel cancels it,
+	// Snooze reschedules it, and any other error (or a panic, recovered as
+	// a *PanicError) fails the attempt.
+	//
+	// Perform must return when ctx is cancelled: at the job's Timeout, or
+	// when its engine shuts down. It may run concurrently with other
+	// attempts of the same worker, so it must be safe for concurrent use.
+	// job belongs to this attempt; Perform must not modify its slices and
+	// maps (see Job).
 	Perform(ctx context.Context, job *Job[T]) error
 }
 
@@ -30,24 +34,29 @@ type WorkerFunc[T Args] func(ctx context.Context, job *Job[T]) error
 // Perform calls f.
 func (f WorkerFunc[T]) Perform(ctx context.Context, job *Job[T]) error { return f(ctx, job) }
 
-// Timeouter is implemented by workers whose jobs have a deadline. Timeout
-// returns the longest an attempt may run; 0 or less means no limit. At the
-// deadline the attempt's context is cancelled with cause ErrJobTimeout and
-// the attempt fails with an error wrapping ErrJobTimeout, even if Perform
-// has not returned: a Perform that ignores its context is left running in
-// the background (and named as a stuck task when its engine stops). To make
-// that possible, a Perform with a timeout runs in a goroutine of its own,
-// in Inline mode too; the caller waits for it.
+// Timeouter is implemented by workers whose jobs have a deadline. To
+// enforce it, a Perform with a timeout runs in a goroutine of its own, in
+// Inline mode too; the caller waits for it.
 type Timeouter[T Args] interface {
+	// Timeout returns the longest the attempt of job may run; 0 or less
+	// means no limit. It is called before each attempt, with the job
+	// Perform is about to receive. At the deadline the attempt's context is
+	// cancelled with cause ErrJobTimeout and the attempt fails with an
+	// error wrapping ErrJobTimeout, even if Perform has not returned: a
+	// Perform that ignores its context is left running in the background
+	// (and named as a stuck task when its engine stops).
 	Timeout(job *Job[T]) time.Duration
 }
 
 // Backoffer is implemented by workers that choose how long to wait before
-// retrying a failed attempt. Backoff receives the job (Errors holds the
-// previous attempts' errors, Attempt the failed one's number) and the error
-// the attempt failed with, so it can honour a rate limit's retry-after. A
-// negative duration retries at once. Workers without it use DefaultBackoff.
+// retrying a failed attempt. Workers without it use DefaultBackoff.
 type Backoffer[T Args] interface {
+	// Backoff returns how long to wait before retrying job after its
+	// attempt failed with err; a negative duration retries at once. job is
+	// the failed attempt's (Attempt is its number, Errors holds the
+	// previous attempts' errors, not yet err), so Backoff can honour a rate
+	// limit's retry-after. It is called only for attempts that will be
+	// retried: not after Cancel, Snooze or the last allowed attempt.
 	Backoff(job *Job[T], err error) time.Duration
 }
 

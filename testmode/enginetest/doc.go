@@ -13,12 +13,17 @@
 //	}
 //
 // Run checks IDs, states and fields of stored rows; all-or-nothing inserts;
-// uniqueness within the period and the batch; jobs run when due, with their
-// args; failed attempts retried with the worker's backoff and the previous
-// errors; snoozes that keep the attempt number. It works in real time with
-// delays of milliseconds and waits on the workers' signals rather than
-// polling, each wait bounded by Wait, so it also suits engines that keep
-// jobs in a database and pick them up a poll interval late.
+// an insert under a cancelled context, which returns the context's error
+// and stores nothing; uniqueness within the period and the batch; jobs run
+// when due, with their args; failed attempts retried with the worker's
+// backoff and the previous errors; snoozes that keep the attempt number;
+// cancelled jobs that are never retried and discarded ones that stop at
+// MaxAttempts, both freeing their unique key. It works in real time with
+// delays of milliseconds and waits on the workers' signals, each wait
+// bounded by Wait, so it also suits engines that keep jobs in a database and
+// pick them up a poll interval late. Only a final state, which the Engine
+// interface does not report, is polled for: by inserting the job's unique
+// twin until the engine stores it rather than calling it a duplicate.
 //
 // # Extending it
 //

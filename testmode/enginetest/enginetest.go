@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -21,8 +22,13 @@ const (
 	OtherQueue = "enginetest_other"
 )
 
-// Wait bounds every wait of Run for a job to run.
+// Wait bounds every wait of Run: for a job to run, and for a job's final
+// state to free its unique key.
 const Wait = 10 * time.Second
+
+// poll is how often Run repeats an insert while it waits for an engine to
+// record a job's final state, which the Engine interface does not report.
+const poll = 20 * time.Millisecond
 
 // ProbeArgs are the args of the jobs Run inserts.
 type ProbeArgs struct {
@@ -37,6 +43,7 @@ func (ProbeArgs) Kind() string { return "enginetest.probe" }
 
 // attempt is what the probe worker saw of one attempt.
 type attempt struct {
+	id      int64
 	args    ProbeArgs
 	attempt int
 	errors  []string
@@ -64,7 +71,7 @@ func (p *probe) channel(c string) chan attempt {
 
 // Perform reports the attempt and returns the outcome its case chose.
 func (p *probe) Perform(_ context.Context, job *testmode.Job[ProbeArgs]) error {
-	a := attempt{args: job.Args, attempt: job.Attempt, at: time.Now()}
+	a := attempt{id: job.ID, args: job.Args, attempt: job.Attempt, at: time.Now()}
 	for _, e := range job.Errors {
 		a.errors = append(a.errors, e.Message)
 	}
@@ -98,9 +105,20 @@ func (*probe) Backoff(*testmode.Job[ProbeArgs], error) time.Duration { return ti
 // byte for byte for EncodedArgs; the jobs that workers receive are checked
 // for their args, attempt numbers and previous errors, decoded, so an
 // engine may store args in a normalized form (PostgreSQL's jsonb does).
+//
+// Each wait is bounded by Wait. The checks of final states see them
+// through uniqueness, the one part of the contract that reveals a job's
+// state: they repeat an insert of the job's unique twin, every few
+// milliseconds, until the engine no longer reports it as a duplicate.
 func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) testmode.Engine) {
 	t.Helper()
-	setup := func(t *testing.T, outcomes map[string]func(*testmode.Job[ProbeArgs]) error) (*testmode.Client, *probe) {
+	run(t, newEngine, Wait)
+}
+
+// run is Run with every wait bounded by wait.
+func run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) testmode.Engine, wait time.Duration) {
+	t.Helper()
+	setupEngine := func(t *testing.T, outcomes map[string]func(*testmode.Job[ProbeArgs]) error) (*testmode.Client, *probe, testmode.Engine) {
 		t.Helper()
 		p := &probe{outcome: outcomes, seen: map[string]chan attempt{}}
 		ws := testmode.NewWorkers()
@@ -117,6 +135,11 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 		if err != nil {
 			t.Fatal(err)
 		}
+		return c, p, e
+	}
+	setup := func(t *testing.T, outcomes map[string]func(*testmode.Job[ProbeArgs]) error) (*testmode.Client, *probe) {
+		t.Helper()
+		c, p, _ := setupEngine(t, outcomes)
 		return c, p
 	}
 	next := func(t *testing.T, p *probe, c string) attempt {
@@ -124,9 +147,37 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 		select {
 		case a := <-p.channel(c):
 			return a
-		case <-time.After(Wait):
-			t.Fatalf("enginetest: case %q: no attempt ran within %s", c, Wait)
+		case <-time.After(wait):
+			t.Fatalf("enginetest: case %q: no attempt ran within %s", c, wait)
 			return attempt{}
+		}
+	}
+	// freed inserts args with opts, a unique job's twin, until the engine
+	// stores it as a job of its own rather than returning the job with
+	// ID blocker as its duplicate, and returns the new job. It fails the
+	// test when blocker still blocks after wait.
+	freed := func(t *testing.T, c *testmode.Client, args ProbeArgs, opts *testmode.InsertOpts, blocker int64, state testmode.State) *testmode.JobRow {
+		t.Helper()
+		deadline := time.Now().Add(wait)
+		for {
+			row, err := c.Insert(t.Context(), args, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !row.Duplicate {
+				if row.ID == blocker {
+					t.Fatalf("enginetest: a new job has the ID %d of the job it duplicates", row.ID)
+				}
+				return row
+			}
+			if row.ID != blocker {
+				t.Fatalf("enginetest: a duplicate names job %d; want %d", row.ID, blocker)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("enginetest: job %d still blocks its unique twin %s after its last attempt ended "+
+					"(the duplicate reads state %s): a %s job must free its unique key", blocker, wait, row.State, state)
+			}
+			time.Sleep(poll)
 		}
 	}
 
@@ -275,6 +326,99 @@ func Run(t *testing.T, newEngine func(t *testing.T, workers *testmode.Workers) t
 		a, b := next(t, p, "snooze"), next(t, p, "snooze")
 		if a.attempt != 1 || b.attempt != 1 || len(b.errors) != 0 {
 			t.Errorf("after a snooze: Attempt %d then %d, errors %q; want 1 then 1, none", a.attempt, b.attempt, b.errors)
+		}
+	})
+
+	t.Run("InsertHonoursCancelledContext", func(t *testing.T) {
+		c, _, e := setupEngine(t, nil)
+		args := ProbeArgs{Case: "cancelled-context"}
+		opts := &testmode.InsertOpts{UniquePeriod: time.Hour, ScheduledAt: time.Now().Add(time.Hour)}
+		// A Manual insert builds the row as the client would hand it over.
+		built, err := c.Insert(testmode.WithMode(t.Context(), testmode.Manual), args, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := &testmode.JobRow{
+			Kind: built.Kind, EncodedArgs: built.EncodedArgs, Queue: built.Queue, Priority: built.Priority,
+			MaxAttempts: built.MaxAttempts, ScheduledAt: built.ScheduledAt, Tags: built.Tags, Meta: built.Meta,
+			UniqueKey: built.UniqueKey, UniquePeriod: built.UniquePeriod,
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.Insert(ctx, []*testmode.JobRow{row})
+			done <- err
+		}()
+		select {
+		case err = <-done:
+		case <-time.After(wait):
+			t.Fatalf("enginetest: Insert with a cancelled context has not returned after %s", wait)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("enginetest: Insert with a cancelled context returned %v; want an error wrapping context.Canceled", err)
+		}
+		twin, err := c.Insert(t.Context(), args, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if twin.Duplicate {
+			t.Errorf("enginetest: Insert with a cancelled context stored job %d", twin.ID)
+		}
+	})
+
+	t.Run("CancelledIsFinal", func(t *testing.T) {
+		c, p := setup(t, map[string]func(*testmode.Job[ProbeArgs]) error{
+			"cancel": func(job *testmode.Job[ProbeArgs]) error {
+				if job.Attempt == 1 {
+					return testmode.Cancel(errors.New("no longer wanted"))
+				}
+				// Retried after all: an hour's snooze keeps it enqueued,
+				// blocking its twin, so the check below fails.
+				return testmode.Snooze(time.Hour)
+			},
+		})
+		args := ProbeArgs{Case: "cancel"}
+		opts := &testmode.InsertOpts{UniquePeriod: time.Hour}
+		first, err := c.Insert(t.Context(), args, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Duplicate {
+			t.Fatalf("enginetest: the first unique job is a duplicate of job %d", first.ID)
+		}
+		if a := next(t, p, "cancel"); a.id != first.ID || a.attempt != 1 {
+			t.Fatalf("enginetest: ran job %d attempt %d; want job %d attempt 1", a.id, a.attempt, first.ID)
+		}
+		twin := freed(t, c, args, opts, first.ID, testmode.StateCancelled)
+		if a := next(t, p, "cancel"); a.id != twin.ID || a.attempt != 1 {
+			t.Errorf("enginetest: after job %d was cancelled, ran job %d attempt %d; want its twin %d, attempt 1", first.ID, a.id, a.attempt, twin.ID)
+		}
+	})
+
+	t.Run("DiscardedIsFinal", func(t *testing.T) {
+		c, p := setup(t, map[string]func(*testmode.Job[ProbeArgs]) error{
+			"discard": func(job *testmode.Job[ProbeArgs]) error {
+				return fmt.Errorf("attempt %d failed", job.Attempt)
+			},
+		})
+		args := ProbeArgs{Case: "discard"}
+		opts := &testmode.InsertOpts{UniquePeriod: time.Hour, MaxAttempts: 2}
+		first, err := c.Insert(t.Context(), args, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Duplicate {
+			t.Fatalf("enginetest: the first unique job is a duplicate of job %d", first.ID)
+		}
+		for n := 1; n <= 2; n++ {
+			if a := next(t, p, "discard"); a.id != first.ID || a.attempt != n || len(a.errors) != n-1 {
+				t.Fatalf("enginetest: ran job %d attempt %d with %d previous errors; want job %d attempt %d with %d", a.id, a.attempt, len(a.errors), first.ID, n, n-1)
+			}
+		}
+		twin := freed(t, c, args, opts, first.ID, testmode.StateDiscarded)
+		if a := next(t, p, "discard"); a.id != twin.ID || a.attempt != 1 {
+			t.Errorf("enginetest: after job %d used up its 2 attempts, ran job %d attempt %d; want its twin %d, attempt 1", first.ID, a.id, a.attempt, twin.ID)
 		}
 	})
 }

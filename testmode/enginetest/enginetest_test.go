@@ -8,7 +8,6 @@ import (
 
 	"github.com/ecopatterns/ecopatterns/testmode"
 	"github.com/ecopatterns/ecopatterns/testmode/enginetest"
-	"github.com/ecopatterns/ecopatterns/testmode/testmodetest"
 )
 
 func TestMain(m *testing.M) {
@@ -18,13 +17,7 @@ func TestMain(m *testing.M) {
 // TestMemoryEngineConforms runs the conformance suite on MemoryEngine.
 func TestMemoryEngineConforms(t *testing.T) {
 	enginetest.Run(t, func(t *testing.T, workers *testmode.Workers) testmode.Engine {
-		opts := testmode.DefaultMemoryOptions()
-		opts.Workers = workers
-		opts.Queues = map[string]testmode.QueueOptions{
-			enginetest.DefaultQueue: {Limit: 2},
-			enginetest.OtherQueue:   {Limit: 1},
-		}
-		return testmodetest.NewMemoryEngine(t, opts)
+		return newMemoryEngine(t, workers)
 	})
 }
 

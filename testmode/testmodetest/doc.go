@@ -2,6 +2,12 @@
 // that stops when the test ends. The conformance suite for Engine
 // implementations is package enginetest.
 //
+// It follows River's rivertest, whose helpers live in a package of their
+// own beside the library, take a testing.TB and fail the test themselves,
+// and Oban's testing setup (Oban.Testing), where an instance started for
+// one test (with ExUnit's start_supervised) stops when the test ends. Like
+// net/http/httptest, it is imported by tests only.
+//
 // # Composing with it
 //
 //	func TestCheckout(t *testing.T) {
