@@ -73,6 +73,16 @@ func startAttempt(row *JobRow, now time.Time) {
 // engine fetches a due row, calls Work, and stores Result.Job. An unknown
 // kind or args that no longer decode discard the job at once, as no retry
 // could succeed.
+//
+// The engine tells Work why it ended an attempt early by the cause it
+// cancels ctx with (context.WithCancelCause): ErrShutdown returns the job
+// to available without using up the attempt; a *CancelError (from Cancel:
+// the job was cancelled from elsewhere) cancels the job when Perform
+// returns an error or a Snooze; an error wrapping ErrJobTimeout (the
+// engine's own bound on an attempt) fails the attempt with an error that
+// wraps it, which the worker's Backoff sees, as at the worker's own
+// Timeout. A Perform that returns nil completes the job whatever the
+// cause.
 func (ws *Workers) Work(ctx context.Context, reg *telemetry.Registry, row *JobRow) Result {
 	e := &env{tel: reg, mode: runByEngine, jitter: randomJitter}
 	r := row.clone()
@@ -211,17 +221,21 @@ func (e *env) settleError(ctx context.Context, p prepared, res *Result, now time
 	row, err := res.Job, res.Err
 	var snooze *SnoozeError
 	var cancel *CancelError
+	if ctx.Err() != nil {
+		err = settleCause(context.Cause(ctx), err)
+		res.Err = err
+	}
 	switch {
+	case errors.As(err, &cancel):
+		recordError(row, now, err)
+		row.State, row.FinalizedAt = StateCancelled, now
+		res.Outcome = OutcomeCancelled
+		return
 	case errors.As(err, &snooze) && snooze.Duration >= 0:
 		row.Attempt--
 		row.Snoozes++
 		row.State, row.ScheduledAt = StateScheduled, now.Add(snooze.Duration)
 		res.Outcome, res.NextRun = OutcomeSnoozed, row.ScheduledAt
-		return
-	case errors.As(err, &cancel):
-		recordError(row, now, err)
-		row.State, row.FinalizedAt = StateCancelled, now
-		res.Outcome = OutcomeCancelled
 		return
 	case errors.Is(context.Cause(ctx), ErrShutdown):
 		row.Attempt--
@@ -245,6 +259,29 @@ func (e *env) settleError(ctx context.Context, p prepared, res *Result, now time
 	}
 	row.State, row.ScheduledAt = StateRetryable, now.Add(wait)
 	res.Outcome, res.NextRun = OutcomeRetry, row.ScheduledAt
+}
+
+// settleCause returns the error of an attempt that failed with err after
+// its engine ended the attempt's context with cause: a *CancelError cause
+// (the job was cancelled from elsewhere) makes the attempt a cancellation,
+// whatever Perform returned, a Snooze included; a cause wrapping
+// ErrJobTimeout (the engine's own bound on attempts) makes err wrap it, as
+// a worker's Timeout does, unless Perform snoozed. Any other cause leaves
+// err as it is.
+func settleCause(cause, err error) error {
+	var cancel *CancelError
+	var snooze *SnoozeError
+	switch {
+	case errors.As(err, &cancel):
+		return err
+	case errors.As(cause, &cancel):
+		return fmt.Errorf("%w (Perform returned: %w)", cause, err)
+	case errors.As(err, &snooze) && snooze.Duration >= 0:
+		return err
+	case errors.Is(cause, ErrJobTimeout) && !errors.Is(err, ErrJobTimeout):
+		return fmt.Errorf("%w: %w", cause, err)
+	}
+	return err
 }
 
 // recordError appends the attempt's error to row.Errors without touching

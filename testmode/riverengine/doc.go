@@ -5,8 +5,9 @@
 //
 // # Composing with it
 //
-// Migrate the database once (every node may do it at startup), then start
-// an engine on each node and hand it to a testmode.Client:
+// Migrate the database (every node may do it at startup: concurrent
+// migrations of a schema take turns under an advisory lock), then start an
+// engine on each node and hand it to a testmode.Client:
 //
 //	if err := riverengine.Migrate(ctx, pool); err != nil { ... }
 //	opts := riverengine.DefaultOptions()
@@ -18,6 +19,11 @@
 //	row, err := client.Insert(ctx, WelcomeArgs{UserID: 42}, &testmode.InsertOpts{Queue: "mail"})
 //	...
 //	err = engine.Stop(ctx) // running jobs finish (ShutdownGrace) or go back for another node
+//
+// Stop reports the shutdown once (testmode.EngineShutdownSpan, with the
+// jobs left waiting), as MemoryEngine does, even when a first Stop's
+// context ends before River has stopped and a later Stop waits for the
+// rest.
 //
 // To enqueue a job only if a transaction commits, insert it in that
 // transaction: engine.InsertTx(ctx, tx, args, opts). Tests keep using
@@ -60,7 +66,21 @@
 //     order, spacing); they decode to the same value.
 //   - Every attempt is bounded by Options.JobTimeout (River needs a bound
 //     to rescue jobs of a node that died); a Worker's Timeout applies when
-//     shorter.
+//     shorter. An attempt that outlives JobTimeout fails as one that
+//     outlives a Worker's Timeout does: its context's cause and its error
+//     wrap testmode.ErrJobTimeout ("testmode: job timed out after 1h0m0s:
+//     context canceled"), and the retry waits the backoff for that error.
+//     Unlike a Worker's Timeout, JobTimeout waits for Perform to return.
+//   - A job cancelled through River while it runs (River's JobCancel,
+//     from any node or River's UI) has its attempt's context cancelled
+//     with cause river.ErrJobCancelledRemotely. Unless Perform then returns
+//     nil, the job ends cancelled, never retried, whatever Perform
+//     returned, a Snooze included; the attempt is reported with outcome
+//     cancelled and a testmode.CancelError wrapping River's error, and
+//     River stores its own text ("job cancelled remotely") as the
+//     attempt's error.
+//   - A job inserted to run at once is due at the database's clock when
+//     read back, a few milliseconds from the ScheduledAt Insert returned.
 //   - A job whose kind this node has no worker for is not fetched; it waits,
 //     with no attempt used, for a node that has one, and is reported
 //     (UnworkedFound, Unworked). A job rescued by a node that lacks its

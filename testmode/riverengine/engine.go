@@ -58,14 +58,11 @@ type Engine struct {
 	kinds  []string
 	known  map[string]bool
 
-	// nextRetry hands the retry time Work computed to River's NextRetry,
-	// by job ID.
-	nextRetry sync.Map
-
 	kill      context.CancelFunc // hard-stops River, as if the node died
 	stopping  atomic.Bool
-	stopMu    sync.Mutex
-	stopped   bool
+	stopOnce  sync.Once
+	stopDone  chan struct{} // closed when the stop has ended
+	stopErr   error         // why River's stop failed; set before stopDone closes
 	watchStop chan struct{}
 	watchDone chan struct{}
 }
@@ -99,6 +96,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Engine, error)
 		queues:    slices.Sorted(maps.Keys(opts.Queues)),
 		kinds:     opts.Workers.Kinds(),
 		known:     map[string]bool{},
+		stopDone:  make(chan struct{}),
 		watchStop: make(chan struct{}),
 		watchDone: make(chan struct{}),
 	}
@@ -172,46 +170,70 @@ func (e *Engine) Client() *river.Client[pgx.Tx] { return e.client }
 // cause testmode.ErrShutdown. A job that returns nil then is completed; one
 // that returns Cancel or Snooze gets that outcome; any other error returns
 // the job to available without using up an attempt, for any node to run.
-// Jobs that are waiting stay in the database. Stop waits until River has
-// stopped or ctx ends (then it returns ctx's error and may be called
-// again). Stop is idempotent.
+// Jobs that are waiting stay in the database.
+//
+// Stop waits until River has stopped, or until ctx ends: then it returns an
+// error wrapping ctx's, and the stop goes on in the background; a later
+// Stop waits for the same stop. Stop is idempotent. The stop is reported
+// once, by testmode.EngineShutdownSpan, from the first Stop until River has
+// stopped, as MemoryEngine reports its own.
 func (e *Engine) Stop(ctx context.Context) error {
-	e.stopMu.Lock()
-	defer e.stopMu.Unlock()
-	if e.stopped {
-		return nil
+	if ctx == nil {
+		return errors.New("riverengine: Stop: ctx is nil")
 	}
-	if e.stopping.Swap(true) { // an earlier Stop ran out of time
-		return e.stop(ctx, nil)
-	}
-	close(e.watchStop)
-	meta := []slog.Attr{slog.String(testmode.KeyEngine, e.opts.Name)}
-	return e.tel.Span(ctx, testmode.EngineShutdownSpan, meta, func(ctx context.Context, sc *telemetry.Scope) error {
-		return e.stop(ctx, sc)
+	e.stopOnce.Do(func() {
+		e.stopping.Store(true)
+		close(e.watchStop)
+		// The stop outlives this call when ctx ends first; it keeps
+		// ctx's values only.
+		go e.shutdown(context.WithoutCancel(ctx))
 	})
+	select {
+	case <-e.stopDone:
+		return e.stopErr
+	case <-ctx.Done():
+		select {
+		case <-e.stopDone: // ended meanwhile
+			return e.stopErr
+		default:
+		}
+		return fmt.Errorf("riverengine: stopping engine %q: River has not stopped yet: %w", e.opts.Name, ctx.Err())
+	}
 }
 
-func (e *Engine) stop(ctx context.Context, sc *telemetry.Scope) error {
-	var err error
-	if e.opts.ShutdownGrace == 0 {
-		err = e.client.StopAndCancel(ctx)
-	} else {
-		err = e.client.Stop(ctx) // River cancels the jobs after SoftStopTimeout
-	}
-	if err != nil {
-		return fmt.Errorf("riverengine: stopping engine %q: %w", e.opts.Name, err)
-	}
-	<-e.watchDone
-	e.kill()
-	e.stopped = true
-	if sc != nil {
-		n, err := e.pending(ctx)
-		if err != nil {
-			e.opts.Logger.WarnContext(ctx, "riverengine: counting the jobs left after stop", slog.String("engine", e.opts.Name), slog.Any("error", err))
+// pendingTimeout bounds the count of the jobs left after a stop, which runs
+// under a context that does not end.
+const pendingTimeout = 10 * time.Second
+
+// shutdown stops River under EngineShutdownSpan, then closes stopDone. ctx
+// does not end: River's stop is bounded by ShutdownGrace and by the jobs'
+// returning once their context is cancelled.
+func (e *Engine) shutdown(ctx context.Context) {
+	defer close(e.stopDone)
+	meta := []slog.Attr{slog.String(testmode.KeyEngine, e.opts.Name)}
+	e.stopErr = e.tel.Span(ctx, testmode.EngineShutdownSpan, meta, func(ctx context.Context, sc *telemetry.Scope) error {
+		var err error
+		if e.opts.ShutdownGrace == 0 {
+			err = e.client.StopAndCancel(ctx)
+		} else {
+			err = e.client.Stop(ctx) // River cancels the jobs after SoftStopTimeout
 		}
-		sc.AddMeasurements(telemetry.Int(testmode.MeasurePending, n))
-	}
-	return nil
+		<-e.watchDone
+		e.kill()
+		if err != nil {
+			return fmt.Errorf("riverengine: stopping engine %q: %w", e.opts.Name, err)
+		}
+		if sc != nil {
+			pctx, cancel := context.WithTimeout(ctx, pendingTimeout)
+			defer cancel()
+			n, err := e.pending(pctx)
+			if err != nil {
+				e.opts.Logger.WarnContext(ctx, "riverengine: counting the jobs left after stop", slog.String("engine", e.opts.Name), slog.Any("error", err))
+			}
+			sc.AddMeasurements(telemetry.Int(testmode.MeasurePending, n))
+		}
+		return nil
+	})
 }
 
 // pending counts the jobs waiting in the engine's queues.

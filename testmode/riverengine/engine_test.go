@@ -50,6 +50,8 @@ func (w stepWorker) Perform(ctx context.Context, job *testmode.Job[stepArgs]) er
 	case "timeout":
 		<-ctx.Done()
 		err = ctx.Err()
+	case "panic":
+		panic("boom")
 	}
 	w.done <- job.ID
 	return err
@@ -87,6 +89,7 @@ func TestOutcomes(t *testing.T) {
 		{[]string{"fail", "fail"}, 2, testmode.StateDiscarded, 2, []string{"attempt 1 failed", "attempt 2 failed"}},
 		{[]string{"cancel"}, 3, testmode.StateCancelled, 1, []string{"testmode: job cancelled: no longer wanted"}},
 		{[]string{"timeout"}, 1, testmode.StateDiscarded, 1, []string{"testmode: job timed out after 50ms"}},
+		{[]string{"panic"}, 1, testmode.StateDiscarded, 1, []string{"testmode: job panicked: boom"}},
 	} {
 		t.Run(strings.Join(tc.steps, "-"), func(t *testing.T) {
 			row, err := c.Insert(ctx, stepArgs{Steps: tc.steps}, &testmode.InsertOpts{MaxAttempts: tc.maxAttempts})
@@ -101,6 +104,7 @@ func TestOutcomes(t *testing.T) {
 			require.Len(t, msgs, len(tc.errs), "%q", msgs)
 			for i := range msgs { // a timeout's text depends on when Perform noticed
 				require.True(t, strings.HasPrefix(msgs[i], tc.errs[i]), "error %d: %q, want %q...", i, msgs[i], tc.errs[i])
+				require.Empty(t, got.Errors[i].Stack, "River keeps an error's text only")
 			}
 		})
 	}
@@ -284,88 +288,156 @@ func TestArgsThatNoLongerDecodeAreCancelled(t *testing.T) {
 	require.Contains(t, got.Errors[0].Message, "testmode: decoding args of job")
 }
 
-// TestShutdownReturnsRunningJob checks that a job still running when the
-// grace runs out, whose worker returns its context's error, goes back to
-// available without using up an attempt.
-func TestShutdownReturnsRunningJob(t *testing.T) {
-	pool := newPool(t, false)
-	started := make(chan struct{})
-	cause := make(chan error, 1)
-	ws := testmode.NewWorkers()
-	require.NoError(t, testmode.AddWorker(ws, testmode.WorkerFunc[orphanArgs](func(ctx context.Context, _ *testmode.Job[orphanArgs]) error {
-		close(started)
-		<-ctx.Done()
-		cause <- context.Cause(ctx)
-		return ctx.Err()
-	})))
-	opts := testOptions(ws)
-	opts.ShutdownGrace = 0
-	e := newEngine(t, pool, opts)
-	row, err := newClient(t, ws, e).Insert(t.Context(), orphanArgs{}, nil)
-	require.NoError(t, err)
-	<-started
-	require.NoError(t, e.Stop(t.Context()))
-	require.ErrorIs(t, <-cause, testmode.ErrShutdown)
-	_, err = e.Insert(t.Context(), []*testmode.JobRow{{Kind: "orphan", Queue: testmode.DefaultQueue}})
-	require.ErrorIs(t, err, testmode.ErrEngineStopped)
-	var state string
-	var attempt int
-	require.NoError(t, pool.QueryRow(t.Context(), `SELECT state, attempt FROM river_job WHERE id = $1`, row.ID).Scan(&state, &attempt))
-	require.Equal(t, "available", state)
-	require.Equal(t, 0, attempt)
+// parityArgs say what the job of TestTelemetryMatchesMemoryEngine does.
+type parityArgs struct {
+	Fate string `json:"fate"` // complete, retry, cancel, snooze, discard, block, later
 }
 
-// TestTelemetryMatchesMemoryEngine runs the same job on MemoryEngine and on
-// River and compares the events' names, metadata keys and measurement
-// keys.
+func (parityArgs) Kind() string { return "parity" }
+
+// parityWorker does what each job's fate says; a block job waits for
+// release.
+type parityWorker struct {
+	release chan struct{}
+	started chan struct{}
+	snoozed sync.Once
+}
+
+func (w *parityWorker) Perform(ctx context.Context, job *testmode.Job[parityArgs]) error {
+	switch job.Args.Fate {
+	case "retry":
+		if job.Attempt == 1 {
+			return errors.New("fails once")
+		}
+	case "cancel":
+		return testmode.Cancel(errors.New("not wanted"))
+	case "snooze":
+		var err error
+		w.snoozed.Do(func() { err = testmode.Snooze(time.Millisecond) })
+		return err
+	case "discard":
+		return errors.New("always fails")
+	case "block":
+		close(w.started)
+		select {
+		case <-w.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (*parityWorker) Backoff(*testmode.Job[parityArgs], error) time.Duration { return time.Millisecond }
+
+// TestTelemetryMatchesMemoryEngine runs the same jobs on MemoryEngine and on
+// River, one for each outcome, then stops each engine as a deployment may:
+// first with a context that has ended while a job still runs, then again
+// once it has returned, then once more. It compares the events: names,
+// outcomes, metadata keys and measurement keys with the kinds of their
+// values; and checks the shutdown reports, once, the jobs left.
 func TestTelemetryMatchesMemoryEngine(t *testing.T) {
-	shape := func(run func(reg *telemetry.Registry, ws *testmode.Workers) testmode.Engine) []string {
+	type engine interface {
+		testmode.Engine
+		Stop(ctx context.Context) error
+	}
+	run := func(t *testing.T, start func(reg *telemetry.Registry, ws *testmode.Workers) engine) []string {
 		reg, err := telemetry.New(telemetry.DefaultOptions())
 		require.NoError(t, err)
 		rec := record(t, reg, "ecopatterns.testmode")
-		done := make(chan struct{}, 1)
+		w := &parityWorker{release: make(chan struct{}), started: make(chan struct{})}
 		ws := testmode.NewWorkers()
-		require.NoError(t, testmode.AddWorker(ws, testmode.WorkerFunc[orphanArgs](func(context.Context, *testmode.Job[orphanArgs]) error {
-			done <- struct{}{}
-			return errors.New("fails")
-		})))
-		e := run(reg, ws)
-		_, err = newClient(t, ws, e).Insert(t.Context(), orphanArgs{}, &testmode.InsertOpts{MaxAttempts: 1})
-		require.NoError(t, err)
-		<-done
-		wctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		defer cancel()
-		_, err = rec.Wait(wctx, testmode.JobSpan.Exception)
-		require.NoError(t, err)
-		var out []string
-		for _, ev := range rec.Events() {
-			var keys []string
-			for _, a := range ev.Metadata {
-				if a.Key != telemetry.KeyKind && a.Key != "error" && a.Key != "message" {
-					keys = append(keys, a.Key)
-				}
-			}
-			for _, m := range ev.Measurements {
-				keys = append(keys, "#"+m.Attr().Key)
-			}
-			slices.Sort(keys)
-			out = append(out, ev.Name.String()+" "+strings.Join(keys, ","))
+		require.NoError(t, testmode.AddWorker(ws, testmode.Worker[parityArgs](w)))
+		e := start(reg, ws)
+		c := newClient(t, ws, e)
+		ctx := t.Context()
+		for _, fate := range []string{"complete", "retry", "cancel", "snooze", "discard"} {
+			_, err := c.Insert(ctx, parityArgs{Fate: fate}, &testmode.InsertOpts{MaxAttempts: 2})
+			require.NoError(t, err)
 		}
-		slices.Sort(out)
-		return slices.Compact(out)
+		_, err = c.Insert(ctx, parityArgs{Fate: "later"}, &testmode.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+		require.NoError(t, err)
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		// complete, the retry's second attempt and the snooze's second run
+		// complete; the discard job fails twice.
+		for outcome, n := range map[testmode.Outcome]int{
+			testmode.OutcomeCompleted: 3, testmode.OutcomeRetry: 2, testmode.OutcomeCancelled: 1,
+			testmode.OutcomeSnoozed: 1, testmode.OutcomeDiscarded: 1,
+		} {
+			require.NoError(t, rec.WaitCount(wctx, n, testmode.JobSpan.Stop, testmode.JobSpan.Exception, slog.String(testmode.KeyOutcome, string(outcome))))
+		}
+
+		_, err = c.Insert(ctx, parityArgs{Fate: "block"}, nil)
+		require.NoError(t, err)
+		<-w.started
+		ended, cancelEnded := context.WithCancel(ctx)
+		cancelEnded()
+		require.Error(t, e.Stop(ended), "Stop returned before the running job")
+		close(w.release)
+		require.NoError(t, e.Stop(ctx))
+		require.NoError(t, e.Stop(ctx))
+		require.NoError(t, rec.WaitCount(wctx, 4, testmode.JobSpan.Stop, testmode.JobSpan.Stop, slog.String(testmode.KeyOutcome, string(testmode.OutcomeCompleted))))
+
+		count := map[telemetry.Name]int{}
+		for _, ev := range rec.Events() {
+			count[ev.Name]++
+		}
+		require.Equal(t, 1, count[testmode.EngineShutdownSpan.Start], "shutdown start events")
+		require.Equal(t, 1, count[testmode.EngineShutdownSpan.Stop], "shutdown stop events")
+		require.Zero(t, count[testmode.EngineShutdownSpan.Exception], "shutdown exception events")
+		require.Equal(t, 7, count[testmode.EngineInsertSpan.Stop], "insert stop events")
+		ev, err := rec.Wait(wctx, testmode.EngineShutdownSpan.Stop)
+		require.NoError(t, err)
+		pending, ok := ev.Measurement(testmode.MeasurePending)
+		require.True(t, ok, "the shutdown reports the jobs left")
+		require.Equal(t, int64(1), pending.Int64(), "jobs left: the later one")
+		return shapes(rec.Events())
 	}
-	mem := shape(func(reg *telemetry.Registry, ws *testmode.Workers) testmode.Engine {
-		opts := testmode.DefaultMemoryOptions()
-		opts.Workers, opts.Telemetry = ws, reg
-		return testmodetest.NewMemoryEngine(t, opts)
+	var mem, riv []string
+	t.Run("memory", func(t *testing.T) {
+		mem = run(t, func(reg *telemetry.Registry, ws *testmode.Workers) engine {
+			opts := testmode.DefaultMemoryOptions()
+			opts.Workers, opts.Telemetry = ws, reg
+			return testmodetest.NewMemoryEngine(t, opts)
+		})
 	})
-	riv := shape(func(reg *telemetry.Registry, ws *testmode.Workers) testmode.Engine {
-		opts := testOptions(ws)
-		opts.Telemetry = reg
-		return newEngine(t, newPool(t, false), opts)
+	t.Run("river", func(t *testing.T) {
+		riv = run(t, func(reg *telemetry.Registry, ws *testmode.Workers) engine {
+			opts := testOptions(ws)
+			opts.Telemetry = reg
+			return newEngine(t, newPool(t, false), opts)
+		})
 	})
-	require.Equal(t, mem, riv)
+	if t.Failed() {
+		return
+	}
 	require.NotEmpty(t, mem)
+	require.Equal(t, mem, riv)
+}
+
+// shapes describes events without their values: each distinct combination
+// of name, outcome, metadata keys and measurement keys, with the kinds of
+// their values.
+func shapes(events []telemetry.Event) []string {
+	var out []string
+	for _, ev := range events {
+		var keys []string
+		for _, a := range ev.Metadata {
+			keys = append(keys, a.Key+":"+a.Value.Kind().String())
+		}
+		for _, m := range ev.Measurements {
+			keys = append(keys, "#"+m.Attr().Key+":"+m.Attr().Value.Kind().String())
+		}
+		slices.Sort(keys)
+		shape := ev.Name.String()
+		if o, ok := ev.Attr(testmode.KeyOutcome); ok {
+			shape += " (" + o.String() + ")"
+		}
+		out = append(out, shape+" "+strings.Join(keys, ","))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // recorder keeps every event, whatever the context it was emitted under:
@@ -419,6 +491,30 @@ func (r *recorder) Wait(ctx context.Context, name telemetry.Name, attrs ...slog.
 		case <-changed:
 		case <-ctx.Done():
 			return telemetry.Event{}, fmt.Errorf("no %s event: %w", name, ctx.Err())
+		}
+	}
+}
+
+// WaitCount waits until at least n events named one of a or b carry
+// attr.
+func (r *recorder) WaitCount(ctx context.Context, n int, a, b telemetry.Name, attr slog.Attr) error {
+	for {
+		r.mu.Lock()
+		changed := r.changed
+		got := 0
+		for _, e := range r.events {
+			if v, ok := e.Attr(attr.Key); ok && v.Equal(attr.Value) && (e.Name == a || e.Name == b) {
+				got++
+			}
+		}
+		r.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d %s/%s events with %s: %w", got, n, a, b, attr, ctx.Err())
 		}
 	}
 }

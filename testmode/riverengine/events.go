@@ -10,9 +10,16 @@ import "github.com/ecopatterns/ecopatterns/telemetry"
 //     "engine").
 //   - testmode.EngineInsertSpan wraps Insert, InsertTx and InsertManyTx
 //     (KeyEngine; MeasureJobs, MeasureDuplicates).
-//   - testmode.EngineShutdownSpan covers Stop (KeyEngine; MeasurePending,
-//     the jobs left waiting in this node's queues, which other nodes may
-//     still run).
+//   - testmode.EngineShutdownSpan covers the stop, once per engine, from
+//     the first Stop until River has stopped, whether or not the Stop that
+//     began it waited that long; it ends with stop, never exception
+//     (KeyEngine; MeasurePending, the jobs left waiting in this node's
+//     queues, which other nodes may still run).
+//
+// An attempt cancelled through River (River's JobCancel) while it runs is
+// reported with KeyOutcome cancelled when River cancels the job, and one
+// that outlived Options.JobTimeout with an error wrapping
+// testmode.ErrJobTimeout.
 //
 // UnworkedFound is this package's only event of its own.
 var (

@@ -2,6 +2,8 @@ package riverengine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,11 +17,19 @@ import (
 // Migrate brings the database behind pool to River's current schema with
 // River's own migrations (rivermigrate), in the schema that the
 // connections' search_path selects. It is idempotent, and safe to run from
-// every node at startup. It returns ErrUnreachable (wrapped, with the
-// cause) when the database cannot be used.
+// every node at startup: concurrent calls on the same schema take turns,
+// under a PostgreSQL advisory lock that one connection of pool holds for
+// the whole migration (so pool must allow at least two connections), and
+// the calls after the first find nothing left to do. It returns when ctx
+// ends, also while it waits for another node's migration. It returns
+// ErrUnreachable (wrapped, with the cause) when the database cannot be
+// used.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if pool == nil {
 		return errors.New("riverengine: Migrate: pool is nil")
+	}
+	if n := pool.Config().MaxConns; n < 2 {
+		return fmt.Errorf("riverengine: Migrate: the pool allows %d connection(s); it needs at least 2: one holds the migration lock while River migrates on another", n)
 	}
 	if err := ping(ctx, pool); err != nil {
 		return err
@@ -28,10 +38,55 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockMigration(ctx, pool)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("riverengine: Migrate: %w", err)
 	}
 	return nil
+}
+
+// migrationLockPrefix namespaces the advisory lock of Migrate, whose key is
+// derived from it and the schema's name.
+const migrationLockPrefix = "riverengine: migrate "
+
+// lockMigration takes the session-level advisory lock that serializes
+// Migrate on the connections' current schema, on a connection of pool that
+// it keeps until unlock is called. Closing that connection is what releases
+// the lock, so it is released even when the unlock statement could not run,
+// and a lock half-taken when ctx ended never outlives the call.
+func lockMigration(ctx context.Context, pool *pgxpool.Pool) (unlock func(), err error) {
+	pc, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("riverengine: Migrate: acquiring a connection for the migration lock: %w", err)
+	}
+	// The connection is never given back to the pool: a session-level lock
+	// would travel with it. Closing it ends the session and its locks.
+	conn := pc.Hijack()
+	release := func() {
+		// The close must happen even when ctx has ended; it sends one
+		// message and closes the socket, so it is quick.
+		_ = conn.Close(context.WithoutCancel(ctx))
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		release()
+		return nil, fmt.Errorf("riverengine: Migrate: reading the current schema: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey(schema)); err != nil {
+		release()
+		return nil, fmt.Errorf("riverengine: Migrate: waiting for the migration lock of schema %q: %w", schema, err)
+	}
+	return release, nil
+}
+
+// migrationLockKey is the advisory lock key of Migrate on schema.
+func migrationLockKey(schema string) int64 {
+	sum := sha256.Sum256([]byte(migrationLockPrefix + schema))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
 func migrator(pool *pgxpool.Pool) (*rivermigrate.Migrator[pgx.Tx], error) {

@@ -35,7 +35,10 @@ type Options struct {
 	MaxAttempts int `usage:"attempts of a job inserted with InsertTx before it is discarded, unless the insert says otherwise"`
 	// JobTimeout is the longest one attempt may run on this engine: then
 	// its context is cancelled with a cause wrapping testmode.ErrJobTimeout
-	// and the attempt fails. A worker's own Timeout applies when shorter.
+	// and, once Perform returns, the attempt fails with an error wrapping
+	// testmode.ErrJobTimeout and what Perform returned (unless Perform
+	// returned nil, Cancel or Snooze). A worker's own Timeout applies when
+	// shorter.
 	// It must be > 0: River rescues a job whose node died only once the
 	// attempt has outlived its timeout.
 	JobTimeout time.Duration `usage:"longest an attempt may run"`

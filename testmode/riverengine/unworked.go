@@ -2,6 +2,7 @@ package riverengine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -26,7 +27,8 @@ type Unworked struct {
 // are waiting, have been due for longer than dueFor, and are of a kind this
 // node has no worker for. Such jobs are not lost: they wait, with no
 // attempt used, for a node that has their worker. The engine reports them
-// every Options.UnworkedCheckInterval (UnworkedFound).
+// every Options.UnworkedCheckInterval (UnworkedFound). Its errors start with
+// "riverengine: Unworked" and wrap the database's, or ctx's when it ends.
 func (e *Engine) Unworked(ctx context.Context, dueFor time.Duration) ([]Unworked, error) {
 	rows, err := e.pool.Query(ctx, `SELECT kind, queue, count(*), min(scheduled_at) FROM river_job
 		WHERE state IN ('available', 'scheduled', 'retryable')
@@ -34,18 +36,21 @@ func (e *Engine) Unworked(ctx context.Context, dueFor time.Duration) ([]Unworked
 		AND scheduled_at < now() - $3 * interval '1 microsecond'
 		GROUP BY kind, queue ORDER BY kind, queue`, e.queues, e.kinds, dueFor.Microseconds())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("riverengine: Unworked: looking for jobs no node works: %w", err)
 	}
 	defer rows.Close()
 	var out []Unworked
 	for rows.Next() {
 		var u Unworked
 		if err := rows.Scan(&u.Kind, &u.Queue, &u.Jobs, &u.OldestDueAt); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("riverengine: Unworked: reading the jobs no node works: %w", err)
 		}
 		out = append(out, u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("riverengine: Unworked: reading the jobs no node works: %w", err)
+	}
+	return out, nil
 }
 
 // watchUnworked reports unworked jobs every UnworkedCheckInterval until

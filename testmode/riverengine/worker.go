@@ -20,6 +20,11 @@ import (
 type rawArgs struct {
 	kind string
 	enc  []byte
+	// retryAt is when a job whose attempt failed runs again, as Work
+	// computed it, for NextRetry: River asks NextRetry, after Work has
+	// returned, with the Job it gave Work. A job rescued from a node that
+	// died is a Job of its own, without it.
+	retryAt time.Time
 }
 
 func (a rawArgs) Kind() string { return a.kind }
@@ -48,7 +53,7 @@ type kindWorker struct {
 //     worker to discard a job before its last attempt.
 //   - snoozed: River's JobSnooze, which gives the attempt back.
 //   - retry: the error, with the time of the next attempt, computed by
-//     testmode's backoff (which sees the error), handed to NextRetry.
+//     testmode's backoff (which sees the error), left for NextRetry.
 //   - discarded after the last attempt: the error; River discards the job
 //     because the attempt numbers agree.
 //   - returned at shutdown: an error wrapping context.Canceled, which River
@@ -73,7 +78,7 @@ func (w *kindWorker) Work(ctx context.Context, job *river.Job[rawArgs]) error {
 	case testmode.OutcomeSnoozed:
 		return river.JobSnooze(max(time.Until(res.NextRun), 0))
 	case testmode.OutcomeRetry:
-		e.nextRetry.Store(job.ID, res.NextRun)
+		job.Args.retryAt = res.NextRun
 		return res.Err
 	case testmode.OutcomeReturned:
 		return fmt.Errorf("riverengine: attempt interrupted by shutdown: %w (the worker returned: %w)", context.Canceled, res.Err)
@@ -85,14 +90,17 @@ func (w *kindWorker) Work(ctx context.Context, job *river.Job[rawArgs]) error {
 	}
 }
 
-// cause translates why River ended an attempt's context.
+// cause translates why River ended an attempt's context into the causes
+// testmode's Workers.Work settles an attempt by: an attempt that outlived
+// Options.JobTimeout fails as at a worker's own Timeout, and one whose job
+// was cancelled remotely (River's JobCancel, from any node) is cancelled.
 func (e *Engine) cause(ctx context.Context) error {
 	c := context.Cause(ctx)
 	switch {
 	case errors.Is(c, context.DeadlineExceeded):
-		return fmt.Errorf("%w: the attempt outlived Options.JobTimeout (%s)", testmode.ErrJobTimeout, e.opts.JobTimeout)
+		return fmt.Errorf("%w after %s", testmode.ErrJobTimeout, e.opts.JobTimeout)
 	case errors.Is(c, rivertype.ErrJobCancelledRemotely):
-		return c
+		return testmode.Cancel(c)
 	default: // River stops only when the engine stops
 		return testmode.ErrShutdown
 	}
@@ -106,11 +114,11 @@ func (w *kindWorker) Timeout(*river.Job[rawArgs]) time.Duration { return w.e.opt
 // backoff sees ErrRescued.
 func (w *kindWorker) NextRetry(job *river.Job[rawArgs]) time.Time {
 	now := time.Now()
-	if at, ok := w.e.nextRetry.LoadAndDelete(job.ID); ok {
+	if at := job.Args.retryAt; !at.IsZero() {
 		// River refuses a time before its own reading of the clock, taken
 		// before this call, and falls back to its own policy.
-		if t := at.(time.Time); t.After(now) {
-			return t
+		if at.After(now) {
+			return at
 		}
 		return now
 	}
