@@ -83,43 +83,113 @@ func refuteFailed(t TB, m Match, found []*JobRow) {
 // nil match accepts any args of the kind.
 func AssertEnqueuedArgs[T Args](t TB, src Recorded, match func(args T) bool) *Job[T] {
 	t.Helper()
-	kind, err := zeroKind[T]()
-	if err != nil {
-		t.Errorf("testmode: AssertEnqueuedArgs: %v", err)
-		t.FailNow()
-		return nil
-	}
-	st := storeOf(t, src)
+	kind, st := prepareArgs[T](t, src, "AssertEnqueuedArgs")
 	if st == nil {
 		return nil
 	}
 	st.mu.Lock()
-	recs := st.byKind[kind]
+	rows := st.enqueuedOfKind(kind)
+	st.mu.Unlock()
+	job, err := firstArgs(rows, match)
+	if job == nil {
+		argsFailed(t, kind, rows, err, "")
+	}
+	return job
+}
+
+// AssertEnqueuedArgsWithin is AssertEnqueuedArgs that waits until a job with
+// args accepted by match is enqueued (it may already be), up to w's
+// duration, or until ctx ends. The failure says which ended the wait. It
+// is a function, not a method of Waiter, because Go methods take no type
+// parameters.
+func AssertEnqueuedArgsWithin[T Args](ctx context.Context, t TB, w Waiter, src Recorded, match func(args T) bool) *Job[T] {
+	t.Helper()
+	kind, st := prepareArgs[T](t, src, "AssertEnqueuedArgsWithin")
+	if st == nil {
+		return nil
+	}
+	timer := time.NewTimer(w.d)
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		rows := st.enqueuedOfKind(kind)
+		changed := st.watch()
+		st.mu.Unlock()
+		job, err := firstArgs(rows, match)
+		if job != nil || err != nil {
+			if err != nil {
+				argsFailed(t, kind, rows, err, "")
+			}
+			return job
+		}
+		select {
+		case <-changed:
+			continue
+		case <-timer.C:
+			argsFailed(t, kind, rows, nil, " after waiting "+w.d.String())
+		case <-ctx.Done():
+			argsFailed(t, kind, rows, nil, " when the context ended ("+context.Cause(ctx).Error()+")")
+		}
+		return nil
+	}
+}
+
+// prepareArgs returns T's kind and src's store for an assertion named
+// name, or fails the test and returns a nil store.
+func prepareArgs[T Args](t TB, src Recorded, name string) (string, *Store) {
+	t.Helper()
+	kind, err := zeroKind[T]()
+	if err != nil {
+		t.Errorf("testmode: %s: %v", name, err)
+		t.FailNow()
+		return "", nil
+	}
+	return kind, storeOf(t, src)
+}
+
+// enqueuedOfKind returns the enqueued rows of kind, oldest first. The
+// caller holds s.mu.
+func (s *Store) enqueuedOfKind(kind string) []*JobRow {
 	var rows []*JobRow
-	for _, rec := range recs {
+	for _, rec := range s.byKind[kind] {
 		if rec.enq {
 			rows = append(rows, rec.row)
 		}
 	}
-	st.mu.Unlock()
+	return rows
+}
+
+// firstArgs returns the first of rows whose args, decoded as T, match
+// accepts (any, when match is nil), or an error when args do not decode.
+func firstArgs[T Args](rows []*JobRow, match func(args T) bool) (*Job[T], error) {
 	for _, row := range rows {
 		job := new(Job[T])
 		if err := decodeJob(row, job); err != nil {
-			t.Errorf("testmode: AssertEnqueuedArgs: %v", err)
-			t.FailNow()
-			return nil
+			return nil, err
 		}
 		if match == nil || match(job.Args) {
-			return job
+			return job, nil
 		}
 	}
-	msg := fmt.Sprintf("testmode: no enqueued job of kind %q has args accepted by the function; %d job(s) of the kind enqueued", kind, len(rows))
+	return nil, nil
+}
+
+// argsFailed fails the test of a typed assertion: with err when args did
+// not decode, otherwise listing the jobs of kind that match refused; ended
+// says what ended a wait.
+func argsFailed(t TB, kind string, rows []*JobRow, err error, ended string) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("testmode: AssertEnqueuedArgs: %v", err)
+		t.FailNow()
+		return
+	}
+	msg := fmt.Sprintf("testmode: no enqueued job of kind %q has args accepted by the function%s; %d job(s) of the kind enqueued", kind, ended, len(rows))
 	for _, row := range rows[:min(len(rows), 10)] {
 		msg += fmt.Sprintf("\n  job %d (queue %q): args %s", row.ID, row.Queue, row.EncodedArgs)
 	}
 	t.Errorf("%s", msg)
 	t.FailNow()
-	return nil
 }
 
 // AllEnqueued returns the enqueued jobs of src that match m, oldest first.

@@ -354,6 +354,52 @@ func TestAssertEnqueuedFailureShowsEveryField(t *testing.T) {
 // TestWithinRefuteEndsWithContext: the waiting refute passes when its
 // context ends first, without waiting out its duration, also after
 // changes that did not match.
+// The typed assertion has a waiting form too: woken by the insert that
+// matches, not by one that does not, and failing at its deadline or when
+// its context ends with the jobs of the kind it saw.
+func TestAssertEnqueuedArgsWithin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newClient(t, testmode.Manual, &taskWorker{})
+		ctx := testmode.WithMode(context.Background(), testmode.Manual)
+		st := testmode.StoreFrom(ctx)
+		go func() {
+			time.Sleep(time.Second)
+			_, _ = c.Insert(ctx, taskArgs{N: 4}, nil) // of the kind, refused by the function
+			time.Sleep(2 * time.Second)
+			_, _ = c.Insert(ctx, taskArgs{N: 5}, nil)
+		}()
+		start := time.Now()
+		job := testmode.AssertEnqueuedArgsWithin(ctx, t, testmode.Within(10*time.Second), st, func(a taskArgs) bool { return a.N == 5 })
+		require.Equal(t, 3*time.Second, time.Since(start), "woken by the matching insert")
+		require.Equal(t, 5, job.Args.N)
+		require.Equal(t, int64(2), job.ID)
+
+		// Already enqueued: returns at once.
+		start = time.Now()
+		job = testmode.AssertEnqueuedArgsWithin[taskArgs](ctx, t, testmode.Within(time.Minute), st, nil)
+		require.Zero(t, time.Since(start))
+		require.Equal(t, 4, job.Args.N, "the oldest job of the kind")
+
+		f := &fakeTB{}
+		start = time.Now()
+		require.Nil(t, testmode.AssertEnqueuedArgsWithin(ctx, f, testmode.Within(time.Minute), st, func(a taskArgs) bool { return a.N == 6 }))
+		require.Equal(t, time.Minute, time.Since(start))
+		require.True(t, f.failed)
+		require.Contains(t, f.message(), `no enqueued job of kind "task" has args accepted by the function after waiting 1m0s; 2 job(s) of the kind enqueued`)
+		require.Contains(t, f.message(), `args {"n":5}`)
+
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		f = &fakeTB{}
+		require.Nil(t, testmode.AssertEnqueuedArgsWithin[emailArgs](cctx, f, testmode.Within(time.Hour), st, nil))
+		require.Contains(t, f.message(), `no enqueued job of kind "email" has args accepted by the function when the context ended (context deadline exceeded); 0 job(s)`)
+
+		f = &fakeTB{}
+		require.Nil(t, testmode.AssertEnqueuedArgsWithin[taskArgs](ctx, f, testmode.Within(time.Minute), nil, nil))
+		require.Contains(t, f.message(), "the client or store to search is nil")
+	})
+}
+
 func TestWithinRefuteEndsWithContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newClient(t, testmode.Manual, &taskWorker{})

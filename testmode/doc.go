@@ -73,8 +73,8 @@
 // (Client.Store). The helpers take a minimal TB interface, so code that
 // imports this package does not import testing: AssertEnqueued,
 // RefuteEnqueued, AssertEnqueuedArgs (typed), AllEnqueued, their waiting
-// forms through Within, PerformJob (one attempt of one worker, no client),
-// and Drain.
+// forms through Within (AssertEnqueuedArgsWithin for the typed one),
+// PerformJob (one attempt of one worker, no client), and Drain.
 //
 // Attempts are reported as JobSpan telemetry spans with the queue time, the
 // job's kind, queue and attempt, and the outcome; MemoryEngine also reports
