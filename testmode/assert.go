@@ -87,9 +87,7 @@ func AssertEnqueuedArgs[T Args](t TB, src Recorded, match func(args T) bool) *Jo
 	if st == nil {
 		return nil
 	}
-	st.mu.Lock()
-	rows := st.enqueuedOfKind(kind)
-	st.mu.Unlock()
+	rows := st.enqueued(kind)
 	job, err := firstArgs(rows, match)
 	if job == nil {
 		argsFailed(t, kind, rows, err, "")
@@ -108,30 +106,18 @@ func AssertEnqueuedArgsWithin[T Args](ctx context.Context, t TB, w Waiter, src R
 	if st == nil {
 		return nil
 	}
-	timer := time.NewTimer(w.d)
-	defer timer.Stop()
-	for {
-		st.mu.Lock()
-		rows := st.enqueuedOfKind(kind)
-		changed := st.watch()
-		st.mu.Unlock()
-		job, err := firstArgs(rows, match)
-		if job != nil || err != nil {
-			if err != nil {
-				argsFailed(t, kind, rows, err, "")
-			}
-			return job
-		}
-		select {
-		case <-changed:
-			continue
-		case <-timer.C:
-			argsFailed(t, kind, rows, nil, " after waiting "+w.d.String())
-		case <-ctx.Done():
-			argsFailed(t, kind, rows, nil, " when the context ended ("+context.Cause(ctx).Error()+")")
-		}
-		return nil
+	var rows []*JobRow
+	var job *Job[T]
+	var err error
+	ended := w.await(ctx, st, func() bool {
+		rows = st.enqueued(kind)
+		job, err = firstArgs(rows, match) // outside the lock: match is the caller's code
+		return job != nil || err != nil
+	})
+	if job == nil {
+		argsFailed(t, kind, rows, err, ended)
 	}
+	return job
 }
 
 // prepareArgs returns T's kind and src's store for an assertion named
@@ -147,9 +133,10 @@ func prepareArgs[T Args](t TB, src Recorded, name string) (string, *Store) {
 	return kind, storeOf(t, src)
 }
 
-// enqueuedOfKind returns the enqueued rows of kind, oldest first. The
-// caller holds s.mu.
-func (s *Store) enqueuedOfKind(kind string) []*JobRow {
+// enqueued returns the enqueued rows of kind, oldest first.
+func (s *Store) enqueued(kind string) []*JobRow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var rows []*JobRow
 	for _, rec := range s.byKind[kind] {
 		if rec.enq {
@@ -183,6 +170,9 @@ func argsFailed(t TB, kind string, rows []*JobRow, err error, ended string) {
 		t.Errorf("testmode: AssertEnqueuedArgs: %v", err)
 		t.FailNow()
 		return
+	}
+	if ended != "" {
+		ended = " " + ended
 	}
 	msg := fmt.Sprintf("testmode: no enqueued job of kind %q has args accepted by the function%s; %d job(s) of the kind enqueued", kind, ended, len(rows))
 	for _, row := range rows[:min(len(rows), 10)] {
@@ -253,33 +243,22 @@ func (w Waiter) AssertEnqueued(ctx context.Context, t TB, src Recorded, m Match)
 	if mt == nil {
 		return nil
 	}
-	timer := time.NewTimer(w.d)
-	defer timer.Stop()
-	for {
+	var found []*JobRow
+	ended := w.await(ctx, st, func() bool {
 		st.mu.Lock()
-		found := st.find(mt, 1)
-		if len(found) > 0 {
-			st.mu.Unlock()
-			return found[0]
-		}
-		changed := st.watch()
-		st.mu.Unlock()
-		var ended string
-		select {
-		case <-changed:
-			continue
-		case <-timer.C:
-			ended = "after waiting " + w.d.String()
-		case <-ctx.Done():
-			ended = "when the context ended (" + context.Cause(ctx).Error() + ")"
-		}
-		st.mu.Lock()
-		why := st.closest(mt, closestShown)
-		st.mu.Unlock()
-		t.Errorf("testmode: no enqueued job matches %v %s\n%s", m, ended, why)
-		t.FailNow()
-		return nil
+		defer st.mu.Unlock()
+		found = st.find(mt, 1)
+		return len(found) > 0
+	})
+	if ended == "" {
+		return found[0]
 	}
+	st.mu.Lock()
+	why := st.closest(mt, closestShown)
+	st.mu.Unlock()
+	t.Errorf("testmode: no enqueued job matches %v %s\n%s", m, ended, why)
+	t.FailNow()
+	return nil
 }
 
 // RefuteEnqueued is RefuteEnqueued held for the Waiter's whole duration:
@@ -291,26 +270,38 @@ func (w Waiter) RefuteEnqueued(ctx context.Context, t TB, src Recorded, m Match)
 	if mt == nil {
 		return
 	}
+	var found []*JobRow
+	if w.await(ctx, st, func() bool {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		found = st.find(mt, 0)
+		return len(found) > 0
+	}) == "" {
+		refuteFailed(t, m, found)
+	}
+}
+
+// await calls done until it returns true, waking at each change of st, for
+// up to w's duration or until ctx ends. It returns "" when done returned
+// true, otherwise what ended the wait, for a failure message. done takes
+// st's lock itself; a change made while it runs wakes the next call, as the
+// change notification is taken before.
+func (w Waiter) await(ctx context.Context, st *Store, done func() bool) (ended string) {
 	timer := time.NewTimer(w.d)
 	defer timer.Stop()
 	for {
 		st.mu.Lock()
-		found := st.find(mt, 0)
-		var changed <-chan struct{}
-		if len(found) == 0 {
-			changed = st.watch()
-		}
+		changed := st.watch()
 		st.mu.Unlock()
-		if len(found) > 0 {
-			refuteFailed(t, m, found)
-			return
+		if done() {
+			return ""
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
-			return
+			return "after waiting " + w.d.String()
 		case <-ctx.Done():
-			return
+			return "when the context ended (" + context.Cause(ctx).Error() + ")"
 		}
 	}
 }
