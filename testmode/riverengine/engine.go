@@ -10,7 +10,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,11 +58,10 @@ type Engine struct {
 	known  map[string]bool
 
 	kill      context.CancelFunc // hard-stops River, as if the node died
-	stopping  atomic.Bool
 	stopOnce  sync.Once
+	stopping  chan struct{} // closed when the first Stop begins; ends watchUnworked
 	stopDone  chan struct{} // closed when the stop has ended
 	stopErr   error         // why River's stop failed; set before stopDone closes
-	watchStop chan struct{}
 	watchDone chan struct{}
 }
 
@@ -97,7 +95,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Engine, error)
 		kinds:     opts.Workers.Kinds(),
 		known:     map[string]bool{},
 		stopDone:  make(chan struct{}),
-		watchStop: make(chan struct{}),
+		stopping:  make(chan struct{}),
 		watchDone: make(chan struct{}),
 	}
 	if e.tel == nil {
@@ -182,8 +180,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		return errors.New("riverengine: Stop: ctx is nil")
 	}
 	e.stopOnce.Do(func() {
-		e.stopping.Store(true)
-		close(e.watchStop)
+		close(e.stopping)
 		// The stop outlives this call when ctx ends first; it keeps
 		// ctx's values only.
 		go e.shutdown(context.WithoutCancel(ctx))
@@ -372,8 +369,10 @@ func (e *Engine) traced(ctx context.Context, rows []*testmode.JobRow, fn func(ct
 
 // refuse returns why rows cannot be inserted, naming every bad row, or nil.
 func (e *Engine) refuse(rows []*testmode.JobRow) error {
-	if e.stopping.Load() {
+	select {
+	case <-e.stopping:
 		return fmt.Errorf("%w: %q", testmode.ErrEngineStopped, e.opts.Name)
+	default:
 	}
 	var errs []error
 	for i, row := range rows {

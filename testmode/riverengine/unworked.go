@@ -62,7 +62,7 @@ func (e *Engine) watchUnworked(ctx context.Context) {
 	defer t.Stop()
 	for {
 		select {
-		case <-e.watchStop:
+		case <-e.stopping:
 			return
 		case <-ctx.Done():
 			return
