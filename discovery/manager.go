@@ -95,15 +95,24 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 // SyncCh returns the channel on which Run sends snapshots: for every
 // configured target set, all its groups, ordered by the position of their
 // Config in the set's Configs, then by Source. A set with no targets has an
-// empty slice, so that a consumer drops what it had; a set removed by
-// ApplyConfig comes once with an empty slice and is left out afterwards.
+// empty slice, so that a consumer drops what it had. A set removed by
+// ApplyConfig comes once with an empty slice and is left out afterwards:
+// the empty slice tells a consumer that keeps per-set state to drop it,
+// and leaving the set out later keeps snapshots from growing with every
+// set ever configured.
 //
-// A snapshot is sent only when some set changed. Each map is new and
-// belongs to the receiver; the slices and groups in it are shared with
-// other snapshots and must not be modified. A snapshot the consumer has
-// not taken yet is replaced by a newer one, so a slow consumer gets the
-// latest state and never holds up discoverers. The channel is closed when
-// Run returns.
+// A snapshot is sent only when some set changed. What the receiver owns
+// and what it shares:
+//
+//   - The map is the receiver's from the moment it is sent: it may add,
+//     delete and replace entries, and no later snapshot sees it.
+//   - The slices, the groups, their Targets and every Labels map are
+//     shared with other snapshots and with the Manager, and must be
+//     treated as read-only; copy one to change it.
+//
+// A snapshot the consumer has not taken yet is replaced by a newer one, so
+// a slow consumer gets the latest state and never holds up discoverers.
+// The channel is closed when Run returns.
 func (m *Manager) SyncCh() <-chan map[string][]*Group { return m.syncCh }
 
 // Ready returns a channel closed once Run is running, ApplyConfig was
@@ -391,8 +400,8 @@ func (m *Manager) Providers() []ProviderInfo {
 
 // sender is the state of the goroutine that builds and sends snapshots.
 type sender struct {
-	cur       map[string][]*Group // the latest snapshot
-	shared    bool                // cur was received, so it must be copied before a change
+	state     map[string][]*Group // every set as last built; never sent
+	cur       map[string][]*Group // the snapshot to send: a copy of state, the receiver's once sent
 	pending   bool                // cur was not received yet
 	builtAt   time.Time           // when cur was built, if pending
 	firstSeen time.Time           // first signal since the last delivery
@@ -408,7 +417,7 @@ func (m *Manager) loop(ctx context.Context) {
 	timer.Stop()
 	defer timer.Stop()
 	var due time.Time // when the timer fires; zero when stopped
-	s := &sender{cur: map[string][]*Group{}}
+	s := &sender{state: map[string][]*Group{}}
 	schedule := func(at time.Time) {
 		if due.IsZero() || at.Before(due) {
 			due = at
@@ -448,7 +457,7 @@ func (m *Manager) loop(ctx context.Context) {
 			build()
 		case out <- s.cur:
 			now := time.Now()
-			s.pending, s.shared = false, true
+			s.pending, s.cur = false, nil
 			m.tel.Emit(ctx, SyncSent, []telemetry.Measurement{telemetry.Int("sets", int64(s.changed)), telemetry.Dur("latency", now.Sub(s.firstSeen))})
 			s.changed, s.firstSeen = 0, time.Time{}
 		}
@@ -480,13 +489,13 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 	}
 	for set := range m.dirtySets {
 		groups := setSnapshot(m.sets[set])
-		if old, had := s.cur[set]; had && sameGroups(old, groups) {
+		if old, had := s.state[set]; had && sameGroups(old, groups) {
 			continue
 		}
 		updates = append(updates, update{set, groups})
 	}
 	for set := range m.removedSets {
-		if old, had := s.cur[set]; had {
+		if old, had := s.state[set]; had {
 			if len(old) > 0 {
 				updates = append(updates, update{set, []*Group{}})
 			}
@@ -516,17 +525,13 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 		if s.pending {
 			m.tel.Emit(ctx, SyncDelayed, []telemetry.Measurement{telemetry.Dur("waited", now.Sub(s.builtAt))})
 		}
-		if s.shared {
-			s.cur = maps.Clone(s.cur)
-			s.shared = false
-		}
 		for _, set := range vanished {
-			delete(s.cur, set)
+			delete(s.state, set)
 		}
 		slices.SortFunc(updates, func(a, b update) int { return cmp.Compare(a.set, b.set) })
 		report := m.tel.Enabled(SetSynced)
 		for _, u := range updates {
-			s.cur[u.set] = u.groups
+			s.state[u.set] = u.groups
 			if report {
 				targets := 0
 				for _, g := range u.groups {
@@ -536,22 +541,25 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 					slog.String("set", u.set))
 			}
 		}
-		s.pending, s.builtAt, s.last = true, now, now
+		s.offer(now)
 		s.changed += len(updates)
 	} else if closeReady && !s.pending {
 		// The last first set changed nothing (an empty static config,
 		// say), but a consumer waiting for Ready needs a snapshot taken
 		// after it: send the current one again, as a map of its own.
-		now := time.Now()
-		if s.shared {
-			s.cur = maps.Clone(s.cur)
-			s.shared = false
-		}
-		s.pending, s.builtAt, s.last = true, now, now
+		s.offer(time.Now())
 	}
 	if closeReady {
 		close(m.ready)
 	}
+}
+
+// offer makes a copy of the state the snapshot to send. The copy is
+// never touched again once sent: the map is the receiver's from the moment
+// it is sent, and a snapshot not yet taken is replaced, not changed.
+func (s *sender) offer(now time.Time) {
+	s.cur = maps.Clone(s.state)
+	s.pending, s.builtAt, s.last = true, now, now
 }
 
 // setSnapshot concatenates the snapshots of a set's providers. A set with
