@@ -26,7 +26,10 @@
 // MaxFileSize keeps its last good groups, and the failure is reported with
 // discovery.ReportError. Treating an empty file as a failure means that a
 // writer that truncates before writing does not drop its targets for a
-// moment; write [] to list no targets.
+// moment; write [] to list no targets. A path matching a pattern that is
+// not a regular file once links are followed (a FIFO, a device, a
+// directory, a socket) is skipped without being opened, since opening a
+// FIFO would block until a writer comes, and reported the same way.
 //
 // # Extending it
 //

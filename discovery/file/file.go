@@ -162,17 +162,25 @@ func parse(data []byte, format string) ([]*discovery.Group, error) {
 	return groups, nil
 }
 
-// readFile reads and parses one file, at most max bytes of it.
+// readFile reads and parses one file, at most max bytes of it. Anything
+// but a regular file is refused before it is opened: opening a FIFO blocks
+// until a writer comes, and a device may never end.
 func readFile(path string, max int64) ([]*discovery.Group, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if err := checkRegular(st.Mode()); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	// Checked again on what was opened, in case the path changed.
 	if st, err := f.Stat(); err != nil {
 		return nil, err
-	} else if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
+	} else if err := checkRegular(st.Mode()); err != nil {
+		return nil, err
 	} else if st.Size() > max {
 		return nil, fmt.Errorf("%d bytes, more than max_file_size (%d)", st.Size(), max)
 	}
@@ -197,6 +205,28 @@ func readFile(path string, max int64) ([]*discovery.Group, error) {
 		g.Labels = labels
 	}
 	return groups, nil
+}
+
+// checkRegular reports a mode that is not a regular file's, naming what it
+// is.
+func checkRegular(mode os.FileMode) error {
+	if mode.IsRegular() {
+		return nil
+	}
+	var kind string
+	switch {
+	case mode&os.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case mode.IsDir():
+		kind = "a directory"
+	case mode&os.ModeDevice != 0:
+		kind = "a device"
+	case mode&os.ModeSocket != 0:
+		kind = "a socket"
+	default:
+		kind = "of mode " + mode.String()
+	}
+	return fmt.Errorf("not a regular file (%s); skipped without opening it", kind)
 }
 
 // watcher is what the discoverer needs of fsnotify, so that tests can

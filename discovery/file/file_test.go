@@ -53,18 +53,23 @@ type run struct {
 	up       chan []*discovery.Group
 	mu       sync.Mutex
 	reported []error
+	onReport chan struct{} // signalled on every report
 }
 
 func start(t *testing.T, cfg *file.Config) *run {
 	t.Helper()
 	d, err := cfg.NewDiscoverer(discovery.DiscovererOptions{})
 	require.NoError(t, err)
-	r := &run{up: make(chan []*discovery.Group)}
+	r := &run{up: make(chan []*discovery.Group), onReport: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(t.Context())
 	ctx = discovery.WithErrorReporter(ctx, func(err error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.reported = append(r.reported, err)
+		select {
+		case r.onReport <- struct{}{}:
+		default:
+		}
 	})
 	done := make(chan struct{})
 	go func() {
@@ -88,6 +93,26 @@ func (r *run) next(t *testing.T) string {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no update")
 		return ""
+	}
+}
+
+// waitErrors waits until at least n errors were reported and returns
+// them as errors does.
+func (r *run) waitErrors(t *testing.T, n int) string {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		r.mu.Lock()
+		got := len(r.reported)
+		r.mu.Unlock()
+		if got >= n {
+			return r.errors()
+		}
+		select {
+		case <-r.onReport:
+		case <-timeout:
+			t.Fatalf("%d errors reported, want %d: %s", got, n, r.errors())
+		}
 	}
 }
 
