@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ecopatterns/ecopatterns/discovery/internal/yamlbound"
 	"github.com/ecopatterns/ecopatterns/options"
 )
 
@@ -52,6 +53,9 @@ func (g *Group) decodeJSON(data []byte) error {
 // UnmarshalYAML decodes the YAML form of UnmarshalJSON, with the same
 // rules.
 func (g *Group) UnmarshalYAML(n *yaml.Node) error {
+	if err := yamlbound.Check(n); err != nil {
+		return fmt.Errorf("discovery: group: %w", err)
+	}
 	if err := g.decodeYAML(n); err != nil {
 		return fmt.Errorf("discovery: group: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ecopatterns/ecopatterns/discovery/internal/yamlbound"
 )
 
 // staticKey is the configuration key of StaticConfig, built in.
@@ -271,6 +273,9 @@ func decodeSection(key string, proto Config, registered bool, n int, e sectionEn
 
 // UnmarshalYAML decodes the YAML form of c.
 func (c *Configs) UnmarshalYAML(n *yaml.Node) error {
+	if err := yamlbound.Check(n); err != nil {
+		return fmt.Errorf("discovery: configs: %w", err)
+	}
 	n = resolveYAML(n)
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("discovery: configs: line %d: want a mapping of <name>_sd_configs keys, got %s", n.Line, yamlKind(n))

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ecopatterns/ecopatterns/discovery/internal/yamlbound"
 )
 
 var (
@@ -128,11 +130,22 @@ func walkJSON(x any, t reflect.Type, where, path string, errs *[]error) any {
 // fields take duration strings such as "30s". Fields that v already holds
 // and n does not mention keep their values. The checks stop at types that
 // implement yaml.Unmarshaler.
+//
+// n is a node of go.yaml.in/yaml/v3, the module this package decodes YAML
+// with. Aliases and merge keys (<<, also with a list of mappings) are
+// followed, each node once, so the time taken is linear in the size of n;
+// a node whose aliases expand it past ten times its written size (and past
+// ten thousand values) is refused with an error saying "excessive
+// aliasing".
 func DecodeYAML(n *yaml.Node, v any) error {
+	if err := yamlbound.Check(n); err != nil {
+		return fmt.Errorf("discovery: %w", err)
+	}
 	return decodeYAML(n, v, "")
 }
 
-// decodeYAML is DecodeYAML for the value at where, as in decodeJSON.
+// decodeYAML is DecodeYAML for the value at where, as in decodeJSON,
+// without the aliasing check, which the caller made on a node holding n.
 func decodeYAML(n *yaml.Node, v any, where string) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -141,10 +154,10 @@ func decodeYAML(n *yaml.Node, v any, where string) error {
 	if n == nil {
 		return errors.New("discovery: DecodeYAML: node is nil")
 	}
-	var errs []error
-	walkYAML(n, rv.Type().Elem(), where, "", &errs)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	w := yamlWalk{where: where, seen: make(map[yamlVisit]bool)}
+	w.walk(n, rv.Type().Elem(), "")
+	if len(w.errs) > 0 {
+		return errors.Join(w.errs...)
 	}
 	if err := n.Decode(v); err != nil {
 		return fmt.Errorf("discovery: %s%w", at(where, ""), err)
@@ -152,49 +165,79 @@ func decodeYAML(n *yaml.Node, v any, where string) error {
 	return nil
 }
 
-// walkYAML checks the node n against the type t, appending an error for
-// every unknown struct key.
-func walkYAML(n *yaml.Node, t reflect.Type, where, path string, errs *[]error) {
+// yamlWalk checks a YAML node against a type, appending an error for
+// every unknown struct key. It visits each node once per type, so that
+// aliases used many times cost once.
+type yamlWalk struct {
+	where string
+	errs  []error
+	seen  map[yamlVisit]bool
+}
+
+// yamlVisit is a node checked against a type.
+type yamlVisit struct {
+	n *yaml.Node
+	t reflect.Type
+}
+
+// walk checks the node n against the type t.
+func (w *yamlWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 	n = resolveYAML(n)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if w.seen[yamlVisit{n, t}] {
+		return
+	}
+	w.seen[yamlVisit{n, t}] = true
 	if t.Implements(yamlUnmarshalerType) || reflect.PointerTo(t).Implements(yamlUnmarshalerType) {
 		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		fields, anyKey := yamlFields(t)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Value == "<<" && k.ShortTag() == "!!merge" {
-				walkYAML(n.Content[i+1], t, where, path, errs)
-				continue
-			}
-			f, ok := findField(fields, k.Value)
-			if !ok {
-				if !anyKey {
-					*errs = append(*errs, fmt.Errorf("discovery: %sline %d: unknown field %q%s", at(where, path), k.Line, k.Value, didYouMean(k.Value, fieldNames(fields))))
-				}
-				continue
-			}
-			walkYAML(n.Content[i+1], f.typ, where, joinPath(path, k.Value), errs)
+		if n.Kind == yaml.MappingNode {
+			w.walkStruct(n, t, path)
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {
 			for i, c := range n.Content {
-				walkYAML(c, t.Elem(), where, path+"["+strconv.Itoa(i)+"]", errs)
+				w.walk(c, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 			}
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				walkYAML(n.Content[i+1], t.Elem(), where, path+"["+strconv.Quote(n.Content[i].Value)+"]", errs)
+				w.walk(n.Content[i+1], t.Elem(), path+"["+strconv.Quote(n.Content[i].Value)+"]")
 			}
 		}
+	}
+}
+
+// walkStruct checks the keys of the mapping n against the fields of the
+// struct type t. A merge key's mapping, or each mapping of its list, is
+// checked as part of n.
+func (w *yamlWalk) walkStruct(n *yaml.Node, t reflect.Type, path string) {
+	fields, anyKey := yamlFields(t)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+			if v := resolveYAML(n.Content[i+1]); v.Kind == yaml.SequenceNode {
+				for _, m := range v.Content {
+					w.walk(m, t, path)
+				}
+			} else {
+				w.walk(v, t, path)
+			}
+			continue
+		}
+		f, ok := findField(fields, k.Value)
+		if !ok {
+			if !anyKey {
+				w.errs = append(w.errs, fmt.Errorf("discovery: %sline %d: unknown field %q%s", at(w.where, path), k.Line, k.Value, didYouMean(k.Value, fieldNames(fields))))
+			}
+			continue
+		}
+		w.walk(n.Content[i+1], f.typ, joinPath(path, k.Value))
 	}
 }
 

@@ -19,6 +19,7 @@ type discoverer struct {
 	patterns   []string
 	interval   time.Duration
 	maxSize    int64
+	maxTargets int
 	newWatcher func() (watcher, error)
 }
 
@@ -126,7 +127,7 @@ func (d *discoverer) refresh(ctx context.Context, up chan<- []*discovery.Group, 
 	files := make(map[string][]*discovery.Group, len(paths))
 	var failures []error
 	for _, path := range paths {
-		groups, err := readFile(path, d.maxSize)
+		groups, err := readFile(path, d.maxSize, d.maxTargets)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed since the glob: gone, not failed
 		}

@@ -22,8 +22,9 @@
 // changed are sent.
 //
 // A file that disappears or shrinks deletes the groups it no longer has. A
-// file that cannot be read or parsed, is empty, or is larger than
-// MaxFileSize keeps its last good groups, and the failure is reported with
+// file that cannot be read or parsed, is empty, is larger than
+// MaxFileSize, lists more than MaxTargets targets, or whose YAML aliases
+// expand it excessively keeps its last good groups, and the failure is reported with
 // discovery.ReportError. Treating an empty file as a failure means that a
 // writer that truncates before writing does not drop its targets for a
 // moment; write [] to list no targets. A path matching a pattern that is

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ecopatterns/ecopatterns/discovery"
+	"github.com/ecopatterns/ecopatterns/discovery/internal/yamlbound"
 	"github.com/ecopatterns/ecopatterns/options"
 )
 
@@ -36,12 +37,19 @@ type Config struct {
 	// MaxFileSize is the largest file, in bytes, that is read; a larger
 	// one is a reported failure. It must be > 0.
 	MaxFileSize int64 `json:"max_file_size" yaml:"max_file_size"`
+	// MaxTargets is the most targets one file may list, counted over its
+	// groups; a file with more is a reported failure that keeps the
+	// file's last good groups. It bounds what a small YAML file can
+	// expand into through aliases, on top of the refusal of excessive
+	// aliasing. It must be > 0.
+	MaxTargets int `json:"max_targets" yaml:"max_targets"`
 }
 
 // DefaultConfig returns the defaults of a decoded file_sd_configs entry:
-// reread every 5 minutes, files up to 16 MiB, no files.
+// reread every 5 minutes, files up to 16 MiB and 100,000 targets, no
+// files.
 func DefaultConfig() Config {
-	return Config{RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20}
+	return Config{RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20, MaxTargets: 100_000}
 }
 
 func init() {
@@ -65,6 +73,7 @@ func (c *Config) Validate() error {
 	}
 	options.Positive(&v, "refresh_interval", c.RefreshInterval)
 	options.Positive(&v, "max_file_size", c.MaxFileSize)
+	options.Positive(&v, "max_targets", c.MaxTargets)
 	return v.Err()
 }
 
@@ -100,7 +109,7 @@ func (c *Config) NewDiscoverer(discovery.DiscovererOptions) (discovery.Discovere
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	d := &discoverer{interval: c.RefreshInterval, maxSize: c.MaxFileSize, newWatcher: newFSWatcher}
+	d := &discoverer{interval: c.RefreshInterval, maxSize: c.MaxFileSize, maxTargets: c.MaxTargets, newWatcher: newFSWatcher}
 	for _, p := range c.Files {
 		d.patterns = append(d.patterns, filepath.Clean(p))
 	}
@@ -108,8 +117,27 @@ func (c *Config) NewDiscoverer(discovery.DiscovererOptions) (discovery.Discovere
 }
 
 // parse decodes the groups of a file in the given format ("json" or
-// "yaml"). An empty file is an error.
-func parse(data []byte, format string) ([]*discovery.Group, error) {
+// "yaml"). An empty file, and one with more than maxTargets targets, are
+// errors.
+func parse(data []byte, format string, maxTargets int) ([]*discovery.Group, error) {
+	groups, err := decodeGroups(data, format)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, g := range groups {
+		n += len(g.Targets)
+	}
+	if n > maxTargets {
+		return nil, fmt.Errorf("%d targets, more than max_targets (%d)", n, maxTargets)
+	}
+	return groups, nil
+}
+
+// decodeGroups decodes the groups of a file in the given format. A YAML
+// file whose aliases expand it excessively is refused before any group is
+// decoded.
+func decodeGroups(data []byte, format string) ([]*discovery.Group, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty file; write [] for a file without targets")
 	}
@@ -139,6 +167,9 @@ func parse(data []byte, format string) ([]*discovery.Group, error) {
 		if err := yaml.Unmarshal(data, &doc); err != nil {
 			return nil, err
 		}
+		if err := yamlbound.Check(&doc); err != nil {
+			return nil, err
+		}
 		n := &doc
 		if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 			n = n.Content[0]
@@ -162,10 +193,11 @@ func parse(data []byte, format string) ([]*discovery.Group, error) {
 	return groups, nil
 }
 
-// readFile reads and parses one file, at most max bytes of it. Anything
+// readFile reads and parses one file, at most max bytes and maxTargets
+// targets of it. Anything
 // but a regular file is refused before it is opened: opening a FIFO blocks
 // until a writer comes, and a device may never end.
-func readFile(path string, max int64) ([]*discovery.Group, error) {
+func readFile(path string, max int64, maxTargets int) ([]*discovery.Group, error) {
 	if st, err := os.Stat(path); err != nil {
 		return nil, err
 	} else if err := checkRegular(st.Mode()); err != nil {
@@ -191,7 +223,7 @@ func readFile(path string, max int64) ([]*discovery.Group, error) {
 	if int64(len(data)) > max {
 		return nil, fmt.Errorf("more than max_file_size (%d bytes)", max)
 	}
-	groups, err := parse(data, format(path))
+	groups, err := parse(data, format(path), maxTargets)
 	if err != nil {
 		return nil, err
 	}

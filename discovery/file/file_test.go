@@ -170,10 +170,11 @@ func TestConfigValidation(t *testing.T) {
 		`files[3] = "[.json": is not a valid pattern`,
 		"refresh_interval = 0s: must be > 0",
 		"max_file_size = 0: must be > 0",
+		"max_targets = 0: must be > 0",
 	} {
 		require.ErrorContains(t, err, want)
 	}
-	_, err = (&file.Config{RefreshInterval: time.Second, MaxFileSize: 1}).NewDiscoverer(discovery.DiscovererOptions{})
+	_, err = (&file.Config{RefreshInterval: time.Second, MaxFileSize: 1, MaxTargets: 1}).NewDiscoverer(discovery.DiscovererOptions{})
 	require.ErrorContains(t, err, "files = []: must list at least one file or pattern")
 	require.NoError(t, config("/etc/targets/*.JSON", "a.yml", "b.YAML").Validate())
 }
@@ -187,8 +188,8 @@ file_sd_configs:
     refresh_interval: 30s
     max_file_size: 1024
 `), &cs))
-	require.Equal(t, &file.Config{Files: []string{"/etc/targets/*.json"}, RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20}, cs[0])
-	require.Equal(t, &file.Config{Files: []string{"a.yaml"}, RefreshInterval: 30 * time.Second, MaxFileSize: 1024}, cs[1])
+	require.Equal(t, &file.Config{Files: []string{"/etc/targets/*.json"}, RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20, MaxTargets: 100_000}, cs[0])
+	require.Equal(t, &file.Config{Files: []string{"a.yaml"}, RefreshInterval: 30 * time.Second, MaxFileSize: 1024, MaxTargets: 100_000}, cs[1])
 	err := yaml.Unmarshal([]byte("file_sd_configs: [{files: [a.txt]}]"), &cs)
 	require.ErrorContains(t, err, `discovery: file_sd_configs[0]: options: files[0] = "a.txt": must end in .json, .yml or .yaml`)
 	err = yaml.Unmarshal([]byte("file_sd_configs: [{file: [a.json]}]"), &cs)

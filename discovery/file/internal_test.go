@@ -255,7 +255,7 @@ func TestWatchFailures(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	groups, err := parse([]byte(`[{"targets": ["a:1"], "labels": {"x": "y"}}, {"targets": []}]`), "json")
+	groups, err := parse([]byte(`[{"targets": ["a:1"], "labels": {"x": "y"}}, {"targets": []}]`), "json", 10)
 	require.NoError(t, err)
 	require.Len(t, groups, 2)
 	require.Equal(t, discovery.Labels{"x": "y"}, groups[0].Labels)
@@ -266,8 +266,9 @@ func TestParse(t *testing.T) {
 		{`[{"targets": ["a:1"], "x": 1}]`, "json", `entry 0: discovery: group: json: unknown field "x"`},
 		{"\t\n", "json", "empty file"},
 		{"[]", "toml", `unknown format "toml"`},
+		{`[{"targets": ["a:1", "b:1", "c:1", "d:1", "e:1", "f:1"]}, {"targets": ["g:1", "h:1", "i:1", "j:1", "k:1"]}]`, "json", "11 targets, more than max_targets (10)"},
 	} {
-		_, err := parse([]byte(bad.data), bad.format)
+		_, err := parse([]byte(bad.data), bad.format, 10)
 		require.ErrorContains(t, err, bad.want, bad.data)
 	}
 }
@@ -283,13 +284,13 @@ func FuzzParse(f *testing.F) {
 		if isJSON {
 			format = "json"
 		}
-		groups, err := parse(data, format)
+		groups, err := parse(data, format, 1<<20)
 		if err != nil {
 			return
 		}
 		y, err := yaml.Marshal(groups)
 		require.NoError(t, err)
-		again, err := parse(y, "yaml")
+		again, err := parse(y, "yaml", 1<<20)
 		require.NoError(t, err, "%s", y)
 		require.Len(t, again, len(groups))
 		for i := range groups {

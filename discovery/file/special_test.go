@@ -5,6 +5,8 @@ package file_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -54,4 +56,38 @@ func TestNonRegularFilesAreSkippedUnopened(t *testing.T) {
 	require.Contains(t, errs, "named pipe")
 	require.Contains(t, errs, "directory")
 	require.Contains(t, errs, "device")
+}
+
+// A target file whose groups alias one list of targets is refused before
+// it expands, and a file with more targets than max_targets is refused;
+// either keeps the file's last good groups.
+func TestTargetFilesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	write(t, big, "- targets: [a:1]\n")
+	many := filepath.Join(dir, "many.json")
+	write(t, many, `[{"targets": ["m:1"]}]`)
+	cfg := config(filepath.Join(dir, "*.yaml"), filepath.Join(dir, "*.json"))
+	cfg.MaxTargets = 3
+	r := start(t, cfg)
+	require.Equal(t, "big.yaml:0: a:1\nmany.json:0: m:1", addrs(r.next(t), dir))
+
+	var b strings.Builder
+	b.WriteString("- targets: &t [")
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("h" + strconv.Itoa(i) + ":1")
+	}
+	b.WriteString("]\n")
+	for range 300 {
+		b.WriteString("- targets: *t\n")
+	}
+	write(t, big, b.String())
+	require.Contains(t, r.waitErrors(t, 1), big+": line 1: excessive aliasing")
+	write(t, many, `[{"targets": ["m:1", "m:2"]}, {"targets": ["m:3", "m:4"]}]`)
+	require.Contains(t, r.waitErrors(t, 2), many+": 4 targets, more than max_targets (3)")
+	write(t, many, `[{"targets": ["m:2"]}]`)
+	require.Equal(t, "many.json:0: m:2", addrs(r.next(t), dir), "the last good groups were kept until now")
 }
