@@ -96,22 +96,19 @@ func (r *run) next(t *testing.T) string {
 	}
 }
 
-// waitErrors waits until at least n errors were reported and returns
-// them as errors does.
-func (r *run) waitErrors(t *testing.T, n int) string {
+// waitError waits until a reported error contains want and returns all
+// reported errors as errors does.
+func (r *run) waitError(t *testing.T, want string) string {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
-		r.mu.Lock()
-		got := len(r.reported)
-		r.mu.Unlock()
-		if got >= n {
-			return r.errors()
+		if got := r.errors(); strings.Contains(got, want) {
+			return got
 		}
 		select {
 		case <-r.onReport:
 		case <-timeout:
-			t.Fatalf("%d errors reported, want %d: %s", got, n, r.errors())
+			t.Fatalf("no reported error contains %q: %s", want, r.errors())
 		}
 	}
 }
