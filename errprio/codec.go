@@ -153,14 +153,19 @@ func (c *Codec) checkNode(e *errbase.EncodedError, depth int, nodes *int) error 
 // key.
 var stackFamily = string(errbase.GetTypeKey(withstack.WithStack(errors.New("probe"))))
 
-// dropStacks removes every stack wrapper from the tree. Such wrappers have
-// no message of their own, so messages are unchanged.
+// dropStacks empties every stack wrapper of the tree: the stack trace (its
+// reportable payload) goes, the layer stays. The layer must stay because
+// errors.Is in cockroachdb/errors compares the type of every layer of a
+// chain, so a sentinel made with errors.New (a leaf under a stack
+// wrapper) matches only a chain that still has the wrapper. Such wrappers
+// have no message of their own, so messages are unchanged; an emptied one
+// decodes as an opaque wrapper that re-encodes to the same bytes.
 func dropStacks(e *errbase.EncodedError) {
 	for e != nil {
 		if w := e.GetWrapper(); w != nil {
 			if w.Details.ErrorTypeMark.FamilyName == stackFamily {
-				*e = w.Cause
-				continue
+				w.Details.ReportablePayload = nil
+				w.Details.FullDetails = nil
 			}
 			e = &w.Cause
 			continue

@@ -108,9 +108,9 @@
 // are deeper and paths longer):
 //
 //	depth  with stacks  DropStacks  fmt.Errorf chain
-//	    1          801         360               216
-//	    4         2838        1074               391
-//	   16        11825        4769              1105
+//	    1          821         494               216
+//	    4         2918        1610               391
+//	   16        12145        6913              1105
 //
 // Decode accepts untrusted input. One pass over the bytes, before anything
 // is allocated, enforces the limits of [Options] (defaults: 1 MiB,
