@@ -39,7 +39,10 @@
 //     position of their Config in the set, then by Source.
 //   - Identical Configs, by canonical encoding, run once for all the sets
 //     that hold them; ApplyConfig does not restart a Config that did not
-//     change, and a removed Config's targets leave the next snapshot.
+//     change, and a removed Config's targets leave the next snapshot. A
+//     set whose Configs a reload replaced keeps its old targets until the
+//     new discoverers sent their first sets (at most SwapTimeout), then
+//     changes in one snapshot, never passing through empty.
 //   - Providers are supervised: a discoverer whose Run returns early, panics
 //     or closes its channel is reported (ProviderFailed, state failed in
 //     Manager.Providers) and restarted with backoff; its targets are kept or

@@ -63,7 +63,8 @@ type Manager struct {
 	readyClosed bool
 	dirtySets   map[string]struct{}
 	removedSets map[string]struct{}
-	wg          sync.WaitGroup // supervisors
+	handovers   map[string]*handover // sets still showing replaced providers
+	wg          sync.WaitGroup       // supervisors
 }
 
 // NewManager returns a Manager with no configuration. It starts nothing:
@@ -89,6 +90,7 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 		retired:     make(map[*provider]struct{}),
 		dirtySets:   make(map[string]struct{}),
 		removedSets: make(map[string]struct{}),
+		handovers:   make(map[string]*handover),
 	}, nil
 }
 
@@ -146,6 +148,9 @@ func (m *Manager) Run(ctx context.Context) error {
 
 	m.mu.Lock()
 	m.phase = phaseStopping
+	for set := range m.handovers {
+		m.endHandoverLocked(set)
+	}
 	for _, p := range m.providers {
 		p.cancel()
 	}
@@ -192,7 +197,11 @@ func (m *Manager) sortedProviders() []*provider {
 // Providers whose Config is unchanged keep running untouched; a Config that
 // appears in several sets, or twice in one, runs once. New Configs get new
 // providers (started at once if Run is running); providers whose Config is
-// gone are cancelled and their targets leave the next snapshot.
+// gone are cancelled and their targets leave the next snapshot. Where a set
+// had such a provider replaced by a new one, the set keeps the old groups
+// until the new provider sent its first full set, or SwapTimeout passed,
+// and then shows the new groups in one snapshot: a reload never empties a
+// set only because its discoverers were being swapped.
 //
 // ApplyConfig is all or nothing: if a Config is nil, cannot be encoded for
 // comparison, or its NewDiscoverer fails, it returns an errors.Join of one
@@ -311,6 +320,9 @@ func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 		}
 		m.dirtySets[set] = struct{}{}
 		delete(m.removedSets, set)
+		if m.beginHandoverLocked(set, old, ps) {
+			continue // it changes when the new providers have sent
+		}
 		// The set changes now unless all it gains are new providers,
 		// which have no groups yet.
 		for _, p := range old {
@@ -326,6 +338,7 @@ func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 	}
 	for set := range m.sets {
 		if _, ok := sets[set]; !ok {
+			m.endHandoverLocked(set)
 			m.removedSets[set] = struct{}{}
 			delete(m.dirtySets, set)
 			now = true
@@ -487,8 +500,9 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 		}
 		p = next
 	}
+	m.settleHandoversLocked()
 	for set := range m.dirtySets {
-		groups := setSnapshot(m.sets[set])
+		groups := setSnapshot(m.shownLocked(set))
 		if old, had := s.state[set]; had && sameGroups(old, groups) {
 			continue
 		}

@@ -19,6 +19,14 @@ type ManagerOptions struct {
 	// return. A discoverer still running after it is reported as leaked.
 	// It must be > 0.
 	StopTimeout time.Duration `usage:"how long to wait for a cancelled discoverer to return"`
+	// SwapTimeout bounds how long a target set keeps the groups of the
+	// providers an ApplyConfig replaced, while the providers replacing
+	// them have not sent their first full set. A reload that changes a
+	// set's Configs then moves the set from the old targets to the new in
+	// one snapshot, instead of sending it empty in between; a replacing
+	// discoverer that sends nothing within SwapTimeout lets the old
+	// groups go. It must be > 0.
+	SwapTimeout time.Duration `usage:"how long a reloaded target set keeps its old targets while the new discoverers start"`
 	// RestartFailed restarts a discoverer that failed (its Run returned
 	// early, panicked or closed its channel) with a new Discoverer from
 	// the same Config, after RestartBackoff, doubling up to
@@ -48,13 +56,15 @@ type ManagerOptions struct {
 }
 
 // DefaultManagerOptions returns options that coalesce updates within 100
-// ms, wait 5 s for cancelled discoverers, restart failed discoverers after
+// ms, wait 5 s for cancelled discoverers, keep a reloaded set's old
+// targets up to 10 s while its new discoverers start, restart failed discoverers after
 // 1 s doubling up to 1 min, keep a failed discoverer's targets, and log
 // nothing.
 func DefaultManagerOptions() ManagerOptions {
 	return ManagerOptions{
 		UpdateInterval:    100 * time.Millisecond,
 		StopTimeout:       5 * time.Second,
+		SwapTimeout:       10 * time.Second,
 		RestartFailed:     true,
 		RestartBackoff:    time.Second,
 		MaxRestartBackoff: time.Minute,
@@ -68,6 +78,7 @@ func (o ManagerOptions) Validate() error {
 	var c options.Collector
 	options.Positive(&c, "UpdateInterval", o.UpdateInterval)
 	options.Positive(&c, "StopTimeout", o.StopTimeout)
+	options.Positive(&c, "SwapTimeout", o.SwapTimeout)
 	if o.RestartFailed {
 		options.Positive(&c, "RestartBackoff", o.RestartBackoff)
 		options.Check(&c, o.MaxRestartBackoff >= o.RestartBackoff, "MaxRestartBackoff", o.MaxRestartBackoff, "must be >= RestartBackoff")

@@ -92,6 +92,9 @@ type provider struct {
 	nextDirty *provider
 	// settled is set once the provider counts as started for Ready.
 	settled atomic.Bool
+	// sentFirst is set once a discoverer of the provider sent its first
+	// full set, which ends the handovers waiting for it.
+	sentFirst atomic.Bool
 
 	mu        sync.Mutex
 	entries   []entry // the current groups, sorted by Source
@@ -506,7 +509,8 @@ func (p *provider) apply(ctx context.Context, updates [][]*Group, first bool) {
 		p.emitChanged(ctx, state, prev)
 	}
 	settled := first && p.settle()
-	if changed > 0 || settled {
+	firstEver := first && p.sentFirst.CompareAndSwap(false, true)
+	if changed > 0 || settled || firstEver {
 		p.m.markDirty(p)
 	}
 	if p.m.tel.Enabled(UpdateReceived) {
