@@ -32,7 +32,7 @@ const closestShown = 3
 // differs. Lookups by Kind use the store's index by kind.
 func AssertEnqueued(t TB, src Recorded, m Match) *JobRow {
 	t.Helper()
-	mt, st := prepareAssert(t, src, m)
+	mt, st := prepareAssert(t, "AssertEnqueued", src, m)
 	if mt == nil {
 		return nil
 	}
@@ -55,7 +55,7 @@ func AssertEnqueued(t TB, src Recorded, m Match) *JobRow {
 // of src matches m, naming the jobs that do.
 func RefuteEnqueued(t TB, src Recorded, m Match) {
 	t.Helper()
-	mt, st := prepareAssert(t, src, m)
+	mt, st := prepareAssert(t, "RefuteEnqueued", src, m)
 	if mt == nil {
 		return
 	}
@@ -130,7 +130,7 @@ func prepareArgs[T Args](t TB, src Recorded, name string) (string, *Store) {
 		t.FailNow()
 		return "", nil
 	}
-	return kind, storeOf(t, src)
+	return kind, storeOf(t, name, src)
 }
 
 // enqueued returns the enqueued rows of kind, oldest first.
@@ -186,38 +186,65 @@ func argsFailed(t TB, kind string, rows []*JobRow, err error, ended string) {
 // It returns an error for an invalid Match (a negative Delta, Args or Meta
 // that do not encode as JSON).
 func AllEnqueued(src Recorded, m Match) ([]*JobRow, error) {
+	st, err := sourceStore("AllEnqueued", src)
+	if err != nil {
+		return nil, err
+	}
 	mt, err := compile(m)
 	if err != nil {
 		return nil, err
 	}
-	if src == nil {
-		return nil, fmt.Errorf("testmode: AllEnqueued: src is nil")
-	}
-	st := src.recorded()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.find(mt, 0), nil
 }
 
-func storeOf(t TB, src Recorded) *Store {
+// sourceStore returns the store src stands for, or an error for the
+// helper name that says what was nil and how to get a real source.
+func sourceStore(name string, src Recorded) (*Store, error) {
+	switch s := src.(type) {
+	case nil:
+		return nil, fmt.Errorf("testmode: %s: src is nil: pass the *Store of a context from WithMode "+
+			"(testmode.StoreFrom(ctx)), or the *Client whose own store records the jobs", name)
+	case *Store:
+		if s == nil {
+			return nil, fmt.Errorf("testmode: %s: src is a nil *Store: StoreFrom returns nil for a context "+
+				"that did not go through WithMode; derive the context of the inserts with "+
+				"ctx = testmode.WithMode(ctx, testmode.Manual) and pass testmode.StoreFrom(ctx), or pass the *Client", name)
+		}
+		return s, nil
+	case *Client:
+		if s == nil {
+			return nil, fmt.Errorf("testmode: %s: src is a nil *Client: build the client with testmode.NewClient, "+
+				"or pass the *Store of a context from WithMode", name)
+		}
+		return &s.store, nil
+	}
+	return src.recorded(), nil
+}
+
+// storeOf returns the store src stands for, or fails the test of the
+// helper name and returns nil.
+func storeOf(t TB, name string, src Recorded) *Store {
 	t.Helper()
-	if src == nil {
-		t.Errorf("testmode: the client or store to search is nil")
+	st, err := sourceStore(name, src)
+	if err != nil {
+		t.Errorf("%v", err)
 		t.FailNow()
 		return nil
 	}
-	return src.recorded()
+	return st
 }
 
-func prepareAssert(t TB, src Recorded, m Match) (*matcher, *Store) {
+func prepareAssert(t TB, name string, src Recorded, m Match) (*matcher, *Store) {
 	t.Helper()
-	st := storeOf(t, src)
+	st := storeOf(t, name, src)
 	if st == nil {
 		return nil, nil
 	}
 	mt, err := compile(m)
 	if err != nil {
-		t.Errorf("%v", err)
+		t.Errorf("testmode: %s: %v", name, err)
 		t.FailNow()
 		return nil, nil
 	}
@@ -239,7 +266,7 @@ func Within(d time.Duration) Waiter { return Waiter{d: d} }
 // ends. The failure says which ended the wait.
 func (w Waiter) AssertEnqueued(ctx context.Context, t TB, src Recorded, m Match) *JobRow {
 	t.Helper()
-	mt, st := prepareAssert(t, src, m)
+	mt, st := prepareAssert(t, "Within.AssertEnqueued", src, m)
 	if mt == nil {
 		return nil
 	}
@@ -266,7 +293,7 @@ func (w Waiter) AssertEnqueued(ctx context.Context, t TB, src Recorded, m Match)
 // duration ends (or ctx does) without one.
 func (w Waiter) RefuteEnqueued(ctx context.Context, t TB, src Recorded, m Match) {
 	t.Helper()
-	mt, st := prepareAssert(t, src, m)
+	mt, st := prepareAssert(t, "Within.RefuteEnqueued", src, m)
 	if mt == nil {
 		return
 	}

@@ -107,7 +107,9 @@ type InsertOpts struct {
 	// Tags are free-form labels, for filtering; none may be empty.
 	Tags []string
 	// Meta is free-form data; it must encode as JSON and is stored as
-	// JSON decodes it (numbers become float64).
+	// JSON decodes it (numbers become float64), so an integer that a
+	// float64 cannot hold exactly (beyond 2^53, such as most 64-bit IDs)
+	// is refused rather than rounded: put such values in the args.
 	Meta map[string]any
 	// UniquePeriod, when > 0, makes the job unique: the insert is skipped,
 	// in every mode, while a job with the same kind, args and queue
@@ -393,6 +395,9 @@ func buildRow(kind string, args Args, opts *InsertOpts, maxAttempts int, now tim
 		}
 		if err != nil {
 			return nil, fmt.Errorf("testmode: kind %q: InsertOpts.Meta is not JSON: %w", kind, err)
+		}
+		if err := floatExactIntegers(b); err != nil {
+			return nil, fmt.Errorf("testmode: kind %q: InsertOpts.Meta%w", kind, err)
 		}
 	}
 	if o.UniquePeriod > 0 {

@@ -45,7 +45,7 @@ func Drain(ctx context.Context, c *Client, opts DrainOpts) ([]Result, error) {
 	case ctx == nil:
 		return nil, errors.New("testmode: Drain: ctx is nil")
 	case c == nil:
-		return nil, errors.New("testmode: Drain: client is nil")
+		return nil, errors.New("testmode: Drain: client is a nil *Client: build it with testmode.NewClient")
 	case opts.Limit < 0:
 		return nil, fmt.Errorf("testmode: Drain: Limit = %d: must be >= 0", opts.Limit)
 	}

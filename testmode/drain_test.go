@@ -110,7 +110,7 @@ func TestDrainRetriesToDiscard(t *testing.T) {
 func TestDrainBadInput(t *testing.T) {
 	c := newClient(t, testmode.Manual, &taskWorker{})
 	_, err := testmode.Drain(context.Background(), nil, testmode.DrainOpts{})
-	require.ErrorContains(t, err, "testmode: Drain: client is nil")
+	require.ErrorContains(t, err, "testmode: Drain: client is a nil *Client")
 	//lint:ignore SA1012 a nil ctx is the point
 	_, err = testmode.Drain(nil, c, testmode.DrainOpts{})
 	require.ErrorContains(t, err, "testmode: Drain: ctx is nil")

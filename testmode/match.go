@@ -36,6 +36,15 @@ type Match struct {
 	// and match element by element), and Any as a value accepts any value
 	// of a present key. Any other value (an args struct, for instance) is
 	// encoded to JSON first, so all of its encoded fields must match.
+	//
+	// Numbers compare by value, never through float64 alone: integers
+	// exactly at any size (int64, uint64, json.Number, *big.Int), so an
+	// ID never matches its neighbour; an integer never equals a
+	// non-integer; two non-integers are equal when they are the same
+	// float64. 1, 1.0 and 1e0 are equal. A json.Number must be a valid
+	// JSON number. encoding/json writes a float64 by its shortest
+	// decimal form, so float64(1<<60) is 1152921504606847000 and does not
+	// match int64(1<<60): write integers with integer types.
 	Args any
 	// Queue is the job's queue.
 	Queue string
@@ -52,7 +61,10 @@ type Match struct {
 	Delta time.Duration
 	// Tags must all be among the job's tags.
 	Tags []string
-	// Meta is compared with the job's meta as a deep subset, like Args.
+	// Meta is compared with the job's meta as a deep subset, like Args,
+	// except for numbers: the job's are float64s (see InsertOpts.Meta), so
+	// a number here matches the float64 it stands for, and an integer that
+	// no float64 holds exactly matches nothing.
 	Meta map[string]any
 }
 
@@ -146,7 +158,12 @@ func compile(m Match) (*matcher, error) {
 // json.Number, string, bool, nil), keeping Wildcards.
 func normalize(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, Wildcard, string, bool, json.Number:
+	case nil, Wildcard, string, bool:
+		return x, nil
+	case json.Number:
+		if !validNumber(string(x)) {
+			return nil, fmt.Errorf("%q is not a JSON number", string(x))
+		}
 		return x, nil
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -232,13 +249,13 @@ func (mt *matcher) matches(rec *record) bool {
 		if row.Meta != nil {
 			got, _ = normalize(row.Meta)
 		}
-		if subset(mt.meta, got, "", nil, false) {
+		if metaNumbers.subset(mt.meta, got, "", nil, false) {
 			return false
 		}
 	}
 	if mt.args != nil {
 		got, err := rec.argsDoc()
-		if err != nil || subset(mt.args, got, "", nil, false) {
+		if err != nil || argsNumbers.subset(mt.args, got, "", nil, false) {
 			return false
 		}
 	}
@@ -280,22 +297,33 @@ func (mt *matcher) diff(rec *record) []string {
 		if row.Meta != nil {
 			got, _ = normalize(row.Meta)
 		}
-		subset(mt.meta, got, "Meta", &out, true)
+		metaNumbers.subset(mt.meta, got, "Meta", &out, true)
 	}
 	if mt.args != nil {
 		if got, err := rec.argsDoc(); err != nil {
 			add("Args", "undecodable JSON ("+err.Error()+")", showJSON(mt.args))
 		} else {
-			subset(mt.args, got, "Args", &out, true)
+			argsNumbers.subset(mt.args, got, "Args", &out, true)
 		}
 	}
 	return out
 }
 
+// numbersEqual compares the numbers of two generic JSON values.
+type numbersEqual func(want, got json.Number) bool
+
+// The comparisons of numbers: args keep their numbers exact; Meta holds
+// float64s (see InsertOpts.Meta).
+var (
+	argsNumbers numbersEqual = equalNumbers
+	metaNumbers numbersEqual = equalMetaNumbers
+)
+
 // subset reports differences between want (a deep subset) and got into
 // out; it returns true when it found one and all is false (stop now). With
 // a nil out it only reports, by returning true, whether there is one.
-func subset(want, got any, path string, out *[]string, all bool) bool {
+// Numbers compare by eq.
+func (eq numbersEqual) subset(want, got any, path string, out *[]string, all bool) bool {
 	report := func(g, w string) bool {
 		if out == nil {
 			return true
@@ -314,7 +342,7 @@ func subset(want, got any, path string, out *[]string, all bool) bool {
 		if out == nil {
 			for k, wv := range w {
 				gv, present := g[k]
-				if !present || subset(wv, gv, "", nil, false) {
+				if !present || eq.subset(wv, gv, "", nil, false) {
 					return true
 				}
 			}
@@ -330,7 +358,7 @@ func subset(want, got any, path string, out *[]string, all bool) bool {
 				}
 				continue
 			}
-			if subset(w[k], gv, p, out, all) {
+			if eq.subset(w[k], gv, p, out, all) {
 				return true
 			}
 		}
@@ -345,13 +373,13 @@ func subset(want, got any, path string, out *[]string, all bool) bool {
 			if out != nil {
 				p += "[" + strconv.Itoa(i) + "]"
 			}
-			if subset(w[i], g[i], p, out, all) {
+			if eq.subset(w[i], g[i], p, out, all) {
 				return true
 			}
 		}
 		return false
 	case json.Number:
-		if g, ok := got.(json.Number); ok && equalNumbers(w, g) {
+		if g, ok := got.(json.Number); ok && eq(w, g) {
 			return false
 		}
 		return report(showJSON(got), showJSON(want))
@@ -400,15 +428,6 @@ func addNeedles(needles [][]byte, want any) [][]byte {
 		}
 	}
 	return needles
-}
-
-func equalNumbers(a, b json.Number) bool {
-	if a == b {
-		return true
-	}
-	x, errA := a.Float64()
-	y, errB := b.Float64()
-	return errA == nil && errB == nil && x == y
 }
 
 // showJSON formats a generic JSON value compactly, with Any as <any>.

@@ -44,7 +44,10 @@ type record struct {
 
 // Recorded is where the assertion helpers look for jobs: a *Store, or a
 // *Client, which stands for its own store (the jobs inserted with a
-// context that carries no store from WithMode).
+// context that carries no store from WithMode). A nil Recorded, a nil
+// *Store (what StoreFrom returns for a context that did not go through
+// WithMode) and a nil *Client make every helper fail the test, saying
+// which was nil.
 type Recorded interface {
 	// recorded returns the store to search; only this package's types
 	// implement it.
