@@ -62,6 +62,10 @@ type MemoryOptions struct {
 // DefaultMemoryOptions returns options for an engine named "testmode.memory"
 // with one queue, DefaultQueue, running 10 jobs at once, an empty Workers
 // registry, 15 seconds of shutdown grace (Oban's default) and no logging.
+// They do not validate until Workers holds a worker, and Queues must name
+// every queue the client inserts into: an engine refuses, at Insert, jobs
+// of a queue it does not serve (ErrUnknownQueue) or a kind it has no
+// worker for (ErrUnknownKind), rather than keep jobs it could never run.
 func DefaultMemoryOptions() MemoryOptions {
 	return MemoryOptions{
 		Name:          "testmode.memory",
@@ -84,6 +88,10 @@ func (o MemoryOptions) Validate() error {
 		c.NestedKey("Queues", name, o.Queues[name].Validate())
 	}
 	options.NotNil(&c, "Workers", o.Workers)
+	if o.Workers != nil && len(o.Workers.Kinds()) == 0 {
+		c.Add("Workers", "no worker", "must hold a worker: an engine without one could never run a job; "+
+			"register them with AddWorker first, usually in the same *Workers as the client's Config.Workers")
+	}
 	options.NonNegative(&c, "ShutdownGrace", o.ShutdownGrace)
 	options.NotNil(&c, "Logger", o.Logger)
 	return c.Err()
@@ -325,10 +333,12 @@ func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow, args []Args) 
 		case row == nil:
 			errs = append(errs, fmt.Errorf("rows[%d] is nil", i))
 		case q == nil:
-			errs = append(errs, fmt.Errorf("rows[%d]: %w: %q (engine %q serves %q)", i, ErrUnknownQueue, row.Queue, e.opts.Name, slices.Sorted(maps.Keys(e.queues))))
+			errs = append(errs, fmt.Errorf("rows[%d]: %w: %q (engine %q serves %q; add the queue to MemoryOptions.Queues)",
+				i, ErrUnknownQueue, row.Queue, e.opts.Name, slices.Sorted(maps.Keys(e.queues))))
 		default:
 			if _, ok := e.opts.Workers.lookup(row.Kind); !ok {
-				errs = append(errs, fmt.Errorf("rows[%d]: %w %q", i, ErrUnknownKind, row.Kind))
+				errs = append(errs, fmt.Errorf("rows[%d]: %w %q in engine %q (it runs %q; build it with the client's Workers as MemoryOptions.Workers)",
+					i, ErrUnknownKind, row.Kind, e.opts.Name, e.opts.Workers.Kinds()))
 			}
 		}
 	}

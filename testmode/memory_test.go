@@ -47,8 +47,38 @@ func newEngine(t *testing.T, w testmode.Worker[taskArgs], queues map[string]int,
 	return e, c
 }
 
+// TestEngineThatCanRunNoJobIsRefused pins that options under which an
+// engine could never run a job fail Validate (no worker), and that an
+// insert the engine cannot run (a queue it does not serve, a kind its
+// workers lack) fails with an error that says what to configure.
+func TestEngineThatCanRunNoJobIsRefused(t *testing.T) {
+	_, err := testmode.NewMemoryEngine(testmode.DefaultMemoryOptions())
+	require.ErrorContains(t, err, `Workers = "no worker": must hold a worker: an engine without one could never run a job`)
+
+	// The engine has workers of its own, but not the client's: the first
+	// insert says so.
+	opts := testmode.DefaultMemoryOptions()
+	opts.Workers = testmode.NewWorkers()
+	require.NoError(t, testmode.AddWorker(opts.Workers, testmode.WorkerFunc[taskArgs](nil2[taskArgs])))
+	e, err := testmode.NewMemoryEngine(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, e.Stop(context.Background())) })
+	cfg := testmode.DefaultConfig()
+	cfg.Workers, cfg.Engine = newWorkers(t, nil), e
+	c, err := testmode.NewClient(cfg)
+	require.NoError(t, err)
+	_, err = c.Insert(context.Background(), emailArgs{To: "ada@example.com"}, nil)
+	require.ErrorIs(t, err, testmode.ErrUnknownKind)
+	require.ErrorContains(t, err, `no worker registered for kind "email" in engine "testmode.memory" (it runs ["task"]; build it with the client's Workers as MemoryOptions.Workers)`)
+	_, err = c.Insert(context.Background(), emailArgs{To: "ada@example.com"}, &testmode.InsertOpts{Queue: "mail"})
+	require.ErrorIs(t, err, testmode.ErrUnknownQueue)
+	require.ErrorContains(t, err, `"mail" (engine "testmode.memory" serves ["default"]; add the queue to MemoryOptions.Queues)`)
+}
+
 func TestMemoryOptionsValidate(t *testing.T) {
-	require.NoError(t, testmode.DefaultMemoryOptions().Validate())
+	withWorker := testmode.DefaultMemoryOptions()
+	withWorker.Workers = newWorkers(t, nil)
+	require.NoError(t, withWorker.Validate())
 	err := testmode.MemoryOptions{
 		Queues:        map[string]testmode.QueueOptions{"": {Limit: 1}, "mail": {Limit: 0}},
 		ShutdownGrace: -time.Second,
@@ -103,7 +133,7 @@ func TestMemoryEngineRunsJobs(t *testing.T) {
 		// Bad inserts store nothing.
 		_, err = c.Insert(ctx, taskArgs{N: 2}, &testmode.InsertOpts{Queue: "nope"})
 		require.ErrorIs(t, err, testmode.ErrUnknownQueue)
-		require.ErrorContains(t, err, `rows[0]: testmode: queue not configured in the engine: "nope" (engine "testmode.memory" serves ["default"])`)
+		require.ErrorContains(t, err, `rows[0]: testmode: queue not configured in the engine: "nope" (engine "testmode.memory" serves ["default"]; add the queue to MemoryOptions.Queues)`)
 		_, err = e.Insert(ctx, []*testmode.JobRow{{Kind: "task", Queue: "default"}, {Kind: "ghost", Queue: "default"}, nil})
 		require.ErrorIs(t, err, testmode.ErrUnknownKind)
 		require.ErrorContains(t, err, "rows[2] is nil")

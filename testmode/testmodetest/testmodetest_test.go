@@ -38,10 +38,16 @@ func TestNewMemoryEngine(t *testing.T) {
 	require.Len(t, f.errors, 1)
 
 	f = &fakeT{}
-	e := testmodetest.NewMemoryEngine(f, testmode.DefaultMemoryOptions())
+	opts := testmode.DefaultMemoryOptions()
+	require.NoError(t, testmode.AddWorker(opts.Workers, testmode.WorkerFunc[noopArgs](func(context.Context, *testmode.Job[noopArgs]) error { return nil })))
+	e := testmodetest.NewMemoryEngine(f, opts)
 	require.NotNil(t, e)
 	f.end()
 	require.Empty(t, f.errors)
 	_, err := e.Insert(context.Background(), []*testmode.JobRow{{Queue: testmode.DefaultQueue}})
 	require.ErrorIs(t, err, testmode.ErrEngineStopped, "stopped by the cleanup")
 }
+
+type noopArgs struct{}
+
+func (noopArgs) Kind() string { return "noop" }
