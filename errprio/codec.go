@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/errors/errbase"
+	"github.com/cockroachdb/errors/errorspb"
 	"github.com/cockroachdb/errors/withstack"
 )
 
@@ -118,32 +119,48 @@ func (c *Codec) Decode(ctx context.Context, data []byte) (decoded error, err err
 }
 
 // checkTree enforces MaxDepth and MaxNodes on an encoding about to be
-// sent, so that Encode never produces what Decode refuses.
+// sent, counting as Decode's scan does, so that Encode never produces what
+// Decode refuses.
 func (c *Codec) checkTree(enc *errbase.EncodedError) error {
-	nodes := 0
-	return c.checkNode(enc, 1, &nodes)
+	s := scanner{maxDepth: c.opts.MaxDepth, maxNodes: c.opts.MaxNodes}
+	return c.checkNode(&s, enc, 1)
 }
 
-func (c *Codec) checkNode(e *errbase.EncodedError, depth int, nodes *int) error {
+func (c *Codec) checkNode(s *scanner, e *errbase.EncodedError, depth int) error {
 	for ; e != nil; depth++ {
 		if depth > c.opts.MaxDepth {
 			return overLimit("encode", -1, fmt.Sprintf("error has more than Options.MaxDepth = %d nested layers", c.opts.MaxDepth))
 		}
-		if *nodes++; *nodes > c.opts.MaxNodes {
-			return overLimit("encode", -1, fmt.Sprintf("error has more than Options.MaxNodes = %d layers", c.opts.MaxNodes))
-		}
+		var d *errorspb.EncodedErrorDetails
+		var causes []*errbase.EncodedError
+		next := (*errbase.EncodedError)(nil)
 		if w := e.GetWrapper(); w != nil {
-			e = &w.Cause
-			continue
+			d, next = &w.Details, &w.Cause
+		} else if l := e.GetLeaf(); l != nil {
+			d, causes = &l.Details, l.MultierrorCauses
 		}
-		if l := e.GetLeaf(); l != nil {
-			for _, cause := range l.MultierrorCauses {
-				if err := c.checkNode(cause, depth+1, nodes); err != nil {
-					return err
+		n := 1
+		if d != nil {
+			n += len(d.ReportablePayload)
+			if d.FullDetails != nil {
+				_, fields, err := s.payload(d.FullDetails.Value, -1, 1)
+				if err != nil {
+					we := err.(*WireError)
+					we.Op, we.Offset = "encode", -1
+					return we
 				}
+				n += fields
 			}
 		}
-		return nil
+		if s.nodes += n; s.nodes > c.opts.MaxNodes {
+			return overLimit("encode", -1, fmt.Sprintf("error has more than Options.MaxNodes = %d layers, reportable strings and payload fields", c.opts.MaxNodes))
+		}
+		for _, cause := range causes {
+			if err := c.checkNode(s, cause, depth+1); err != nil {
+				return err
+			}
+		}
+		e = next
 	}
 	return nil
 }

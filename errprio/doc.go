@@ -114,8 +114,10 @@
 //
 // Decode accepts untrusted input. One pass over the bytes, before anything
 // is allocated, enforces the limits of [Options] (defaults: 1 MiB,
-// 1000 nested layers, 10000 layers and payload messages) and rejects the
-// structures that would make the library panic; a panic in a registered
+// 1000 nested layers, 10000 layers, reportable strings and payload
+// fields) and rejects the structures that would make the library panic,
+// so that one Decode allocates under 9 MiB whatever it is fed (the bound
+// is stated on [Options].MaxBytes); a panic in a registered
 // decoder is recovered. Bad input yields a [*WireError] matching
 // [ErrMalformed] or [ErrLimit] that names the byte offset and what was
 // wrong; Encode refuses to produce what Decode would refuse. The fuzz

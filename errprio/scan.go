@@ -133,9 +133,6 @@ func (s *scanner) errorNode(b []byte, base, depth int) error {
 	if depth > s.maxDepth {
 		return overLimit("decode", base, fmt.Sprintf("more than Options.MaxDepth = %d nested error layers", s.maxDepth))
 	}
-	if err := s.count(base); err != nil {
-		return err
-	}
 	set := false
 	for i := 0; i < len(b); {
 		f, j, err := nextField(b, i, base)
@@ -146,6 +143,11 @@ func (s *scanner) errorNode(b []byte, base, depth int) error {
 		switch f.num {
 		case 1, 2:
 			if err := wantBytes(f, "EncodedError"); err != nil {
+				return err
+			}
+			// Each occurrence is unmarshalled into a new layer (the
+			// last one wins), so each counts.
+			if err := s.count(f.off); err != nil {
 				return err
 			}
 			set = true
@@ -238,6 +240,13 @@ func (s *scanner) details(b []byte, base int) error {
 				return err
 			}
 		}
+		if f.num == 3 {
+			// A reportable string costs a slice entry when decoded and a
+			// line when printed, however short: each counts.
+			if err := s.count(f.off); err != nil {
+				return err
+			}
+		}
 		if f.num != 4 {
 			continue
 		}
@@ -249,7 +258,11 @@ func (s *scanner) details(b []byte, base int) error {
 			}
 			k = l
 			if a.num == 2 && a.wire == wireBytes {
-				if _, err := s.payload(a.value, a.off, 1); err != nil {
+				_, fields, err := s.payload(a.value, a.off, 1)
+				if err != nil {
+					return err
+				}
+				if err := s.countN(fields, a.off); err != nil {
 					return err
 				}
 			}
@@ -260,37 +273,45 @@ func (s *scanner) details(b []byte, base int) error {
 
 // payload scans a message of unknown type. It reports ok = false when b
 // does not parse as a message, which callers read as "these are plain
-// bytes", and returns a limit error, which every caller returns.
-func (s *scanner) payload(b []byte, base, depth int) (ok bool, err error) {
+// bytes", and otherwise how many fields the message holds, counting those
+// of the messages nested in it: a registered payload type may decode each
+// field, however short, into its own slice entry or struct. A limit error
+// is final.
+func (s *scanner) payload(b []byte, base, depth int) (ok bool, fields int, err error) {
 	if limit := 2*s.maxDepth + 16; depth > limit {
-		return false, overLimit("decode", base, fmt.Sprintf("payload nests more than %d messages (2*Options.MaxDepth+16)", limit))
+		return false, 0, overLimit("decode", base, fmt.Sprintf("payload nests more than %d messages (2*Options.MaxDepth+16)", limit))
 	}
 	for i := 0; i < len(b); {
 		f, j, reason, _ := next(b, i, base)
 		if reason != "" {
-			return false, nil
+			return false, 0, nil
 		}
 		i = j
+		fields++
 		if f.wire != wireBytes {
 			continue
 		}
-		ok, err := s.payload(f.value, f.off, depth+1)
+		ok, nested, err := s.payload(f.value, f.off, depth+1)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		if ok {
-			if err := s.count(f.off); err != nil {
-				return false, err
-			}
+			fields += nested
+		}
+		if fields > s.maxNodes {
+			// Counting on could not change the outcome.
+			return true, fields, nil
 		}
 	}
-	return true, nil
+	return true, fields, nil
 }
 
-func (s *scanner) count(off int) error {
-	s.nodes++
+func (s *scanner) count(off int) error { return s.countN(1, off) }
+
+func (s *scanner) countN(n, off int) error {
+	s.nodes += n
 	if s.nodes > s.maxNodes {
-		return overLimit("decode", off, fmt.Sprintf("more than Options.MaxNodes = %d error layers and payload messages", s.maxNodes))
+		return overLimit("decode", off, fmt.Sprintf("more than Options.MaxNodes = %d error layers, reportable strings and payload fields", s.maxNodes))
 	}
 	return nil
 }
