@@ -46,7 +46,8 @@ var (
 	// ErrInvalidName is returned for a name or path that cannot be used:
 	// empty, escaping a [Dir] (".." or absolute), naming the directory
 	// itself, reserved for this package's temporary names or its lock
-	// file, or too long to build a temporary name from.
+	// file, or too long to build a temporary name from. Names that are
+	// not valid UTF-8 are accepted where the operating system accepts them.
 	// errors.Is(err, fs.ErrInvalid) holds too.
 	ErrInvalidName error = &sentinel{msg: "fileops: invalid name", base: fs.ErrInvalid}
 

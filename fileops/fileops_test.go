@@ -568,3 +568,44 @@ func TestOpErrorMessage(t *testing.T) {
 	err := &fileops.OpError{Op: "writefile", Stage: "sync file", Path: "/etc/app.conf", Err: fileops.ErrSyncFailed}
 	require.Equal(t, "fileops: writefile /etc/app.conf: sync file: sync failed", err.Error())
 }
+
+// TestRecoverFindsTempFilesOfAnyName leaves the temporary file of a pending
+// file behind, as a crash would, for names that are not UTF-8 and long
+// enough to be cut, and checks that recovery removes every one of them.
+// Names that are not UTF-8 are accepted, as the operating system accepts
+// them.
+func TestRecoverFindsTempFilesOfAnyName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := open(t, dir, nil)
+	names := []string{
+		".0" + strings.Repeat("\x80", 230),
+		".." + strings.Repeat("\xff", 240),
+		"." + strings.Repeat("\xc3", 250),
+		strings.Repeat("é", 120) + "\x80",
+		"plain\xfe.json",
+	}
+	for _, name := range names {
+		p, err := d.NewPendingFile(ctx(t), name, fileops.DefaultFileOptions())
+		require.NoError(t, err, "%q", name)
+		// No Cleanup: the process "crashes" with the file open.
+		t.Cleanup(func() { p.Cleanup() })
+	}
+	rep, err := d.Recover(ctx(t))
+	require.NoError(t, err)
+	require.Len(t, rep.Actions, len(names), "%v", rep)
+	for _, a := range rep.Actions {
+		require.Equal(t, fileops.Removed, a.Did)
+		require.Equal(t, fileops.KindTempFile, a.Kind)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		require.Equal(t, fileops.LockFileName, e.Name())
+	}
+
+	// The same names work as destinations.
+	for _, name := range names {
+		require.NoError(t, d.WriteFile(ctx(t), name, []byte("x"), 0o644), "%q", name)
+	}
+}

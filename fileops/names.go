@@ -64,6 +64,12 @@ const (
 // destination it belongs to. For a [KindTempFile] the destination's name
 // may be cut short (names are limited to 255 bytes).
 //
+// Names need not be UTF-8: the package accepts any name the operating
+// system accepts (on Unix, any bytes but '/' and NUL), as files with
+// names in older encodings exist and must stay writable and recoverable.
+// Every temporary name it builds for an accepted name, cut or not,
+// parses back here, so recovery finds it.
+//
 // Programs that list a directory managed with this package use it to skip
 // temporaries, the way Prometheus skips block directories with a tmp
 // suffix. It never matches the lock file.
@@ -114,20 +120,10 @@ func validTempBase(b string) bool {
 }
 
 // tempFileName returns the name of a temporary file for destination base
-// with random part r.
+// with random part r. Any base that checkName accepts gives a name that
+// ParseTempName recognises, whatever its bytes: FuzzTempNames checks it.
 func tempFileName(base string, r uint64) string {
-	if len(base) > maxTempBase {
-		// Cut at a character boundary when the name is UTF-8, anywhere
-		// when it is not.
-		cut := maxTempBase
-		for cut > 0 && !utf8.RuneStart(base[cut]) {
-			cut--
-		}
-		if cut == 0 {
-			cut = maxTempBase
-		}
-		base = base[:cut]
-	}
+	base = cutBase(base, maxTempBase)
 	var b strings.Builder
 	b.Grow(1 + len(base) + len(writeMarker) + randDigits)
 	b.WriteByte('.')
@@ -138,6 +134,25 @@ func tempFileName(base string, r uint64) string {
 		b.WriteByte(hex[(r>>uint(shift))&0xf])
 	}
 	return b.String()
+}
+
+// cutBase shortens base to at most limit bytes. It backs up to the start
+// of a UTF-8 character, but at most utf8.UTFMax-1 bytes: in a name that is
+// not UTF-8 there may be no character start for a long way (".0" then
+// 230 continuation bytes would leave "."), so it cuts at limit there. The
+// result keeps at least limit-3 bytes, so it is never empty, "." or "..".
+func cutBase(base string, limit int) string {
+	if len(base) <= limit {
+		return base
+	}
+	cut := limit
+	for back := 0; back < utf8.UTFMax-1 && !utf8.RuneStart(base[cut]); back++ {
+		cut--
+	}
+	if !utf8.RuneStart(base[cut]) {
+		cut = limit
+	}
+	return base[:cut]
 }
 
 // tempDirName returns the temporary name of kind k for directory base.

@@ -1,6 +1,7 @@
 package fileops
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -135,30 +136,69 @@ func FuzzParseTempName(f *testing.F) {
 	})
 }
 
-// FuzzTempNames checks that every name the package builds for a valid
-// destination parses back to it.
+// FuzzTempNames checks, for any byte string a caller can pass as a name,
+// that every temporary name the package can build for it is recognised by
+// recovery: the temporary file's name (at most 255 bytes, its destination
+// cut short when needed) and the creation, deletion and replacement names
+// of a directory operation. None of them is itself accepted as a
+// destination.
 func FuzzTempNames(f *testing.F) {
 	f.Add("config.json", uint64(0))
 	f.Add(strings.Repeat("x", 300), uint64(1<<63))
 	f.Add("a.tmp-for-creation", uint64(7))
-	f.Fuzz(func(t *testing.T, base string, r uint64) {
-		if !validTempBase(base) {
-			return
-		}
-		name := tempFileName(base, r)
-		got, kind, ok := ParseTempName(name)
+	f.Add(".0"+strings.Repeat("\x80", 230), uint64(3))
+	f.Fuzz(func(t *testing.T, name string, r uint64) {
+		checkTempNames(t, name, r)
+	})
+}
+
+func checkTempNames(t *testing.T, name string, r uint64) {
+	t.Helper()
+	if clean, err := checkName(name, nameRules{local: true}); err == nil {
+		base := filepath.Base(clean)
+		tmp := tempFileName(base, r)
+		got, kind, ok := ParseTempName(tmp)
 		if !ok || kind != KindTempFile || !strings.HasPrefix(base, got) {
-			t.Fatalf("tempFileName(%q) = %q parses as %q, %q, %v", base, name, got, kind, ok)
+			t.Fatalf("tempFileName(%q) = %q parses as %q, %q, %v", base, tmp, got, kind, ok)
 		}
-		if len(name) > maxNameLen {
-			t.Fatalf("tempFileName(%q) is %d bytes long", base, len(name))
+		if len(tmp) > maxNameLen {
+			t.Fatalf("tempFileName(%q) is %d bytes long", base, len(tmp))
 		}
+		if utf8.ValidString(base) && !utf8.ValidString(tmp) {
+			t.Fatalf("tempFileName(%q) = %q cuts a character", base, tmp)
+		}
+		if _, err := checkName(tmp, nameRules{local: true}); err == nil {
+			t.Fatalf("temporary name %q is accepted as a destination", tmp)
+		}
+	}
+	if clean, err := checkName(name, nameRules{local: true, dir: true}); err == nil {
+		base := filepath.Base(clean)
 		for _, k := range []Kind{KindCreation, KindDeletion, KindReplacement} {
-			name := tempDirName(base, k)
-			got, kind, ok := ParseTempName(name)
+			tmp := tempDirName(base, k)
+			got, kind, ok := ParseTempName(tmp)
 			if !ok || kind != k || got != base {
-				t.Fatalf("tempDirName(%q, %s) = %q parses as %q, %q, %v", base, k, name, got, kind, ok)
+				t.Fatalf("tempDirName(%q, %s) = %q parses as %q, %q, %v", base, k, tmp, got, kind, ok)
+			}
+			if len(tmp) > maxNameLen {
+				t.Fatalf("tempDirName(%q, %s) is %d bytes long", base, k, len(tmp))
+			}
+			if _, err := checkName(tmp, nameRules{local: true, dir: true}); err == nil {
+				t.Fatalf("temporary name %q is accepted as a destination", tmp)
 			}
 		}
-	})
+	}
+}
+
+// TestTempNamesOfInvalidUTF8 pins names that are not UTF-8, which the
+// package accepts as the operating system does: cutting a long one must
+// not leave a destination part ("." or "..") that recovery refuses.
+func TestTempNamesOfInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	for _, lead := range []string{".0", "..", ".", "a", "é", "dir/.0"} {
+		for _, fill := range []string{"\x80", "\xff", "\xc3"} {
+			for n := 200; n <= 260; n += 5 {
+				checkTempNames(t, lead+strings.Repeat(fill, n), uint64(n))
+			}
+		}
+	}
 }
