@@ -137,6 +137,7 @@ func (e *env) createDirSteps(ctx context.Context, op, name string, fill func(con
 		if errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%w (an interrupted operation left it, and Recover removes it; or a concurrent operation on the same path is using it)", err)
 		}
+		err = e.explainMissing(tmp, err)
 		return "", opErr("mkdir temp", err)
 	}
 	// keep is set once tmp must outlive this call: after it was published,
@@ -305,6 +306,12 @@ func describeMode(m fs.FileMode) string {
 		return "a regular file"
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
 	default:
 		return "a special file"
 	}

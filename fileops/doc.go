@@ -149,7 +149,8 @@
 // mode on request but not its owner, extended attributes or ACLs. It puts
 // temporary files in the destination's directory, the only place a rename
 // into the destination is sure to work, instead of probing TMPDIR on every
-// call as renameio does. It creates no missing parent directories. The
+// call as renameio does. It creates no missing parent directories, except
+// the directory given to [Open] when [Options].CreateMissing asks for it. The
 // package-level functions do not lock or recover; [Open] does both. Locks
 // are advisory and bind only processes that take them. It cannot make a
 // disk that acknowledges writes it has not stored keep them, and it does

@@ -170,3 +170,16 @@ func (e *env) cleanupFailed(ctx context.Context, name string, err error) {
 			slog.String("path", e.display(name)), slog.Any("error", err))
 	}
 }
+
+// explainMissing turns a not-exist error from creating name into one that
+// names the missing directory and says what to do, when that is the cause.
+func (e *env) explainMissing(name string, err error) error {
+	if !notExist(err) {
+		return err
+	}
+	parent := parentOf(name)
+	if _, lerr := e.fsys.Lstat(parent); !notExist(lerr) {
+		return err
+	}
+	return &missingDirError{dir: e.display(parent), hint: noParentsHint, err: err}
+}

@@ -2,7 +2,9 @@ package fileops
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -58,7 +60,19 @@ var (
 	// ErrNotDir is returned when a directory operation's destination
 	// exists but is neither a directory nor a symbolic link.
 	ErrNotDir error = &sentinel{msg: "fileops: destination is not a directory"}
+
+	// ErrNotRegular is returned when a file that is read or locked is not
+	// a regular file: a FIFO, a socket or a device, which could block the
+	// open or the read for ever. [Dir.ReadFile] refuses such a file before
+	// opening it (and checks again after a non-blocking open), and [Lock]
+	// and [Open] refuse such a lock file.
+	ErrNotRegular error = &sentinel{msg: "fileops: not a regular file"}
 )
+
+// notRegular reports that name is not a regular file, saying what it is.
+func notRegular(name string, m fs.FileMode) error {
+	return fmt.Errorf("%w: %s is %s", ErrNotRegular, name, describeMode(m))
+}
 
 // syncError marks an fsync failure: it matches ErrSyncFailed and unwraps to
 // the system's error.
@@ -104,6 +118,10 @@ type OpError struct {
 
 // Error returns a message such as
 // "fileops: writefile /etc/app.conf: sync file: sync failed (not retryable): input/output error".
+// It says each thing once: the stage is left out when it repeats the
+// operation, and a cause's own operation and path when they repeat the
+// stage and the path ("fileops: readfile /d/a.json: open: no such file or
+// directory", not "open: open /d/a.json: ...").
 func (e *OpError) Error() string {
 	var b strings.Builder
 	b.WriteString("fileops: ")
@@ -112,15 +130,68 @@ func (e *OpError) Error() string {
 		b.WriteByte(' ')
 		b.WriteString(e.Path)
 	}
-	if e.Stage != "" {
+	if e.Stage != "" && e.Stage != e.Op {
 		b.WriteString(": ")
 		b.WriteString(e.Stage)
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.Err.Error(), "fileops: "))
+		b.WriteString(strings.TrimPrefix(e.causeText(), "fileops: "))
 	}
 	return b.String()
+}
+
+// causeText is the cause's message without what the OpError already says.
+func (e *OpError) causeText() string {
+	pe, ok := e.Err.(*fs.PathError)
+	if !ok || !samePath(e.Path, pe.Path) {
+		return e.Err.Error()
+	}
+	// The system call's name ("openat", "lstat") adds nothing to the
+	// stage, which says what was being done.
+	return pe.Err.Error()
+}
+
+// lockedError is the error of a lock that another holder has: it names
+// the lock file and matches ErrLocked.
+type lockedError struct{ path string }
+
+func (e *lockedError) Error() string {
+	return e.path + " is locked by another holder (another process, or another Open or Lock in this one); only one may hold it"
+}
+
+func (e *lockedError) Is(target error) bool { return target == ErrLocked }
+
+// missingDirError is the error for a directory that does not exist. It
+// says what to do, and matches fs.ErrNotExist.
+type missingDirError struct {
+	dir  string // "" when the OpError's path names it
+	hint string
+	err  error
+}
+
+func (e *missingDirError) Error() string {
+	if e.dir == "" {
+		return "directory does not exist; " + e.hint
+	}
+	return "directory " + e.dir + " does not exist; " + e.hint
+}
+
+func (e *missingDirError) Unwrap() error { return e.err }
+
+const noParentsHint = "create it first (fileops creates no parent directories)"
+
+// samePath reports whether the path of a cause names the OpError's path:
+// the same, or the name inside a Dir that the OpError shows joined to the
+// Dir's path.
+func samePath(shown, name string) bool {
+	if name == "" || shown == "" {
+		return false
+	}
+	if shown == name {
+		return true
+	}
+	return strings.HasSuffix(shown, name) && os.IsPathSeparator(shown[len(shown)-len(name)-1])
 }
 
 // Unwrap returns the cause.

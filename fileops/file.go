@@ -3,6 +3,7 @@ package fileops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -146,7 +147,7 @@ func (e *env) openPending(ctx context.Context, op, name string, fo FileOptions, 
 		// A clash of 64 random bits means someone else creates our names;
 		// a few attempts tell that apart from bad luck.
 		if !errors.Is(err, fs.ErrExist) || attempt == 3 {
-			return nil, opErr("create temp", err)
+			return nil, opErr("create temp", e.explainMissing(tmp, err))
 		}
 	}
 	p := &PendingFile{e: e, ctx: ctx, op: op, name: name, tmp: tmp, f: f, fo: fo, batch: batch}
@@ -331,11 +332,14 @@ func (e *env) newBatch(ctx context.Context, dir string, fo FileOptions) (*Batch,
 	}
 	dir = filepath.Clean(dir)
 	info, err := e.fsys.Lstat(dir)
+	if notExist(err) {
+		err = &missingDirError{hint: noParentsHint, err: err}
+	}
 	if err != nil {
 		return nil, opErr("check destination", err)
 	}
 	if !info.IsDir() {
-		return nil, opErr("check destination", ErrNotDir)
+		return nil, opErr("check destination", fmt.Errorf("%w (%s)", ErrNotDir, describeMode(info.Mode())))
 	}
 	return &Batch{e: e, ctx: ctx, dir: dir, fo: fo}, nil
 }

@@ -609,3 +609,123 @@ func TestRecoverFindsTempFilesOfAnyName(t *testing.T) {
 		require.NoError(t, d.WriteFile(ctx(t), name, []byte("x"), 0o644), "%q", name)
 	}
 }
+
+// cancelOnReadFS cancels a context at the first read of a file opened for
+// reading.
+type cancelOnReadFS struct {
+	fileops.FS
+	cancel context.CancelFunc
+}
+
+func (c cancelOnReadFS) OpenFile(name string, flag int, perm fs.FileMode) (fileops.File, error) {
+	f, err := c.FS.OpenFile(name, flag, perm)
+	if err != nil || flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		return f, err
+	}
+	return cancelOnReadFile{File: f, cancel: c.cancel}, nil
+}
+
+type cancelOnReadFile struct {
+	fileops.File
+	cancel context.CancelFunc
+}
+
+func (f cancelOnReadFile) Read(b []byte) (int, error) {
+	f.cancel()
+	return f.File.Read(b)
+}
+
+// TestReadFileHonoursContextBetweenReads cancels the context during the
+// first read of a large file: ReadFile stops at the next read.
+func TestReadFileHonoursContextBetweenReads(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	fsys := cancelOnReadFS{FS: fileopstest.NewCrashFS(), cancel: cancel}
+	require.NoError(t, fsys.Mkdir("data", 0o755))
+	d := open(t, "data", fsys)
+	require.NoError(t, d.WriteFile(context.Background(), "big", make([]byte, 8<<20), 0o644))
+	data, err := d.ReadFile(ctx, "big")
+	requireOpError(t, err, "readfile", "context", context.Canceled)
+	require.Nil(t, data)
+}
+
+// TestErrorMessagesSayEachThingOnce pins the messages of the failures a
+// newcomer meets first: each names the operation, the path and the cause
+// once, and a missing directory says what to do.
+func TestErrorMessagesSayEachThingOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), nil, 0o644))
+	d := open(t, dir, nil)
+	missing := filepath.Join(dir, "nodir")
+	const noParents = "create it first (fileops creates no parent directories)"
+	msg := func(err error) string { require.Error(t, err); return err.Error() }
+	_, openErr := fileops.Open(missing, fileops.DefaultOptions())
+	_, readErr := d.ReadFile(ctx(t), "missing.json")
+	_, batchErr := d.NewBatch(ctx(t), "nodir", fileops.DefaultFileOptions())
+	_, lockErr := fileops.Lock(missing)
+	_, lockedErr := fileops.Open(dir, fileops.DefaultOptions())
+	_, notDirErr := fileops.Open(filepath.Join(dir, "f"), fileops.DefaultOptions())
+	_, recoverErr := fileops.Recover(missing)
+	for _, c := range []struct{ got, want string }{
+		{msg(openErr), "fileops: open " + missing + ": directory does not exist; create it first, or set Options.CreateMissing"},
+		{msg(readErr), "fileops: readfile " + filepath.Join(dir, "missing.json") + ": open: no such file or directory"},
+		{msg(d.WriteFile(ctx(t), "nodir/a", nil, 0o644)),
+			"fileops: writefile " + filepath.Join(missing, "a") + ": create temp: directory " + missing + " does not exist; " + noParents},
+		{msg(fileops.WriteFile(filepath.Join(missing, "a"), nil, 0o644)),
+			"fileops: writefile " + filepath.Join(missing, "a") + ": create temp: directory " + missing + " does not exist; " + noParents},
+		{msg(d.CreateDir(ctx(t), "nodir/x", func(context.Context, string) error { return nil })),
+			"fileops: createdir " + filepath.Join(missing, "x") + ": mkdir temp: directory " + missing + " does not exist; " + noParents},
+		{msg(batchErr), "fileops: batch " + missing + ": check destination: directory does not exist; " + noParents},
+		{msg(d.RemoveDir(ctx(t), "nodir")), "fileops: removedir " + missing + ": check destination: no such file or directory"},
+		{msg(recoverErr), "fileops: recover " + missing + ": read dir: no such file or directory"},
+		{msg(lockErr), "fileops: lock " + missing + ": directory does not exist; create it first"},
+		{msg(notDirErr), "fileops: open " + filepath.Join(dir, "f") + ": destination is not a directory (a regular file)"},
+		{msg(lockedErr), "fileops: open " + dir + ": lock: " + filepath.Join(dir, fileops.LockFileName) +
+			" is locked by another holder (another process, or another Open or Lock in this one); only one may hold it"},
+	} {
+		require.Equal(t, c.want, c.got)
+	}
+	require.ErrorIs(t, openErr, fs.ErrNotExist)
+	require.ErrorIs(t, lockErr, fs.ErrNotExist)
+	require.ErrorIs(t, batchErr, fs.ErrNotExist)
+	require.ErrorIs(t, lockedErr, fileops.ErrLocked)
+	require.ErrorIs(t, notDirErr, fileops.ErrNotDir)
+}
+
+// TestOpenCreateMissing checks that Options.CreateMissing creates the
+// directory and its parents with DirMode, and that without it nothing is
+// created.
+func TestOpenCreateMissing(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "a", "b", "data")
+	_, err := fileops.Open(dir, fileops.DefaultOptions())
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = os.Lstat(filepath.Join(filepath.Dir(dir)))
+	require.ErrorIs(t, err, fs.ErrNotExist, "nothing created without CreateMissing")
+
+	opts := fileops.DefaultOptions()
+	opts.CreateMissing = true
+	opts.DirMode = 0o700
+	d, err := fileops.Open(dir, opts)
+	require.NoError(t, err)
+	defer d.Close()
+	require.NoError(t, d.WriteFile(ctx(t), "state", []byte("x"), 0o600))
+	for _, p := range []string{dir, filepath.Dir(dir), filepath.Dir(filepath.Dir(dir))} {
+		info, err := os.Stat(p)
+		require.NoError(t, err)
+		require.True(t, info.IsDir())
+		require.Equal(t, fs.FileMode(0o700), info.Mode().Perm(), p)
+	}
+
+	t.Run("custom FS", func(t *testing.T) {
+		fsys := fileopstest.NewCrashFS()
+		d, err := fileops.Open("x/y", fileops.Options{Logger: opts.Logger, DirMode: 0o755, FS: fsys, CreateMissing: true})
+		require.NoError(t, err)
+		defer d.Close()
+		info, err := fsys.Lstat("x/y")
+		require.NoError(t, err)
+		require.True(t, info.IsDir())
+	})
+}

@@ -2,6 +2,7 @@ package fileops
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"sync"
 )
@@ -38,6 +39,11 @@ func Lock(dir string) (*DirLock, error) {
 		return nil, &OpError{Op: "lock", Stage: "validate", Err: errEmptyDir}
 	}
 	c, err := osFS{}.Lock(filepath.Join(dir, LockFileName))
+	if notExist(err) {
+		if _, lerr := os.Lstat(dir); notExist(lerr) {
+			err = &missingDirError{hint: "create it first", err: err}
+		}
+	}
 	if err != nil {
 		return nil, &OpError{Op: "lock", Stage: "lock", Path: dir, Err: err}
 	}

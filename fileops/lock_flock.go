@@ -28,7 +28,7 @@ func lockFile(f *os.File) (io.Closer, error) {
 	}
 	f.Close()
 	if errors.Is(err, unix.EWOULDBLOCK) {
-		err = ErrLocked
+		return nil, &lockedError{path: f.Name()}
 	}
 	return nil, &fs.PathError{Op: "flock", Path: f.Name(), Err: err}
 }

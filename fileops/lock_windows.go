@@ -22,7 +22,7 @@ func lockFile(f *os.File) (io.Closer, error) {
 	}
 	f.Close()
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_SHARING_VIOLATION) {
-		err = ErrLocked
+		return nil, &lockedError{path: f.Name()}
 	}
 	return nil, &fs.PathError{Op: "LockFileEx", Path: f.Name(), Err: err}
 }

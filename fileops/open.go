@@ -46,8 +46,12 @@ type Dir struct {
 // can. What recovery did is logged to opts.Logger (one record per action)
 // and kept in [Dir.Recovered].
 //
-// Open fails when opts do not validate, dir is not a directory, the lock is
-// held ([ErrLocked]), or recovery failed: a directory that may hold a
+// The directory must exist: Open fails with an error matching
+// fs.ErrNotExist that says so, unless opts.CreateMissing is set, which
+// creates it and its missing parents. Open also fails when opts do not
+// validate, dir is not a directory ([ErrNotDir]; a symbolic link to one is
+// fine), the lock is held ([ErrLocked]), the lock file is not a regular
+// file ([ErrNotRegular]), or recovery failed: a directory that may hold a
 // half-done replacement is not handed out. The lock is released on
 // failure.
 func Open(dir string, opts Options) (*Dir, error) {
@@ -62,26 +66,8 @@ func Open(dir string, opts Options) (*Dir, error) {
 		tel = telemetry.Default()
 	}
 	d := &Dir{path: dir}
-	if opts.FS == nil {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return nil, &OpError{Op: "open", Stage: "open", Path: dir, Err: err}
-		}
-		root, err := os.OpenRoot(abs)
-		if err != nil {
-			return nil, &OpError{Op: "open", Stage: "open", Path: dir, Err: err}
-		}
-		d.path, d.root = abs, root
-		d.e.fsys = &rootFS{root: root, path: abs}
-	} else {
-		info, err := opts.FS.Lstat(dir)
-		if err == nil && !info.IsDir() {
-			err = ErrNotDir
-		}
-		if err != nil {
-			return nil, &OpError{Op: "open", Stage: "open", Path: dir, Err: err}
-		}
-		d.e.fsys = subFS{fsys: opts.FS, dir: dir}
+	if err := d.openDir(dir, opts); err != nil {
+		return nil, &OpError{Op: "open", Stage: "open", Path: dir, Err: err}
 	}
 	d.e.tel, d.e.logger, d.e.dirMode, d.e.prefix = tel, opts.Logger, opts.DirMode, d.path
 
@@ -111,6 +97,73 @@ func Open(dir string, opts Options) (*Dir, error) {
 	}
 	d.recovered = rep
 	return d, nil
+}
+
+// openDir checks that dir is a directory (creating it when
+// opts.CreateMissing asks for it), then opens it for d. The type is
+// checked first because opening a FIFO would wait for a writer.
+func (d *Dir) openDir(dir string, opts Options) error {
+	fsys, name := opts.FS, dir
+	if fsys == nil {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		fsys, name = osFS{}, abs
+	}
+	info, err := fsys.Lstat(name)
+	if st, ok := fsys.(stater); ok && err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		info, err = st.Stat(name) // a link to a directory is fine
+	}
+	if notExist(err) && opts.CreateMissing {
+		if err = mkdirAll(fsys, name, opts.DirMode); err == nil {
+			info, err = fsys.Lstat(name)
+		}
+	}
+	switch {
+	case notExist(err):
+		return &missingDirError{hint: "create it first, or set Options.CreateMissing", err: err}
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return fmt.Errorf("%w (%s)", ErrNotDir, describeMode(info.Mode()))
+	}
+	if opts.FS != nil {
+		d.e.fsys = subFS{fsys: opts.FS, dir: dir}
+		return nil
+	}
+	root, err := os.OpenRoot(name)
+	if err != nil {
+		return err
+	}
+	d.path, d.root = name, root
+	d.e.fsys = &rootFS{root: root, path: name}
+	return nil
+}
+
+// mkdirAll creates dir and its missing parents with mode perm, and fsyncs
+// the parent of each directory it created, so that the new directory
+// survives a power loss like everything else this package creates.
+func mkdirAll(fsys FS, dir string, perm fs.FileMode) error {
+	if _, err := fsys.Lstat(dir); err == nil || !notExist(err) {
+		return err
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirAll(fsys, parent, perm); err != nil {
+			return err
+		}
+	}
+	if err := fsys.Mkdir(dir, perm); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // created concurrently
+		}
+		return err
+	}
+	if err := fsys.Sync(parent); err != nil {
+		return syncFailed(err)
+	}
+	return nil
 }
 
 func (d *Dir) closeRoot() {
@@ -173,33 +226,20 @@ func (d *Dir) WriteFile(ctx context.Context, name string, data []byte, perm fs.F
 // one whole version. A missing file is an error matching fs.ErrNotExist;
 // names of temporary files and of the lock file are refused with
 // [ErrInvalidName].
+//
+// Only regular files are read: a FIFO, socket, device or directory, or a
+// symbolic link to one, is refused with [ErrNotRegular] before it is
+// opened, because opening or reading it can block for ever. The open does
+// not wait on Unix (O_NONBLOCK), and the file's type is checked again once
+// it is open, so a file swapped in between is refused too. ctx is checked
+// before the open and between reads of at most 1 MiB; a single read of a
+// regular file is not interruptible, as no system call on one is.
 func (d *Dir) ReadFile(ctx context.Context, name string) ([]byte, error) {
 	if err := d.enter("readfile", name); err != nil {
 		return nil, err
 	}
 	defer d.leave()
-	opErr := func(stage string, err error) error {
-		return &OpError{Op: "readfile", Stage: stage, Path: d.e.display(name), Err: err}
-	}
-	clean, err := checkName(name, nameRules{local: true})
-	if err != nil {
-		return nil, opErr("validate", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, opErr("context", err)
-	}
-	f, err := d.e.fsys.OpenFile(clean, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, opErr("open", err)
-	}
-	data, err := io.ReadAll(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, opErr("read", err)
-	}
-	return data, nil
+	return d.e.readFile(ctx, name)
 }
 
 // NewPendingFile is [NewPendingFile] for the file name in the directory.

@@ -102,6 +102,11 @@ type Options struct {
 	// and ReplaceDir create. It must give the owner read, write and search
 	// permission (0700), which filling and removing the directory need.
 	DirMode fs.FileMode `usage:"mode of created directories before umask, e.g. 0755"`
+	// CreateMissing makes Open create the directory, and its missing
+	// parents, with DirMode when it does not exist, and fsync each new
+	// directory's parent. It is off by default: a mistyped path then fails
+	// at startup instead of starting with an empty directory.
+	CreateMissing bool `usage:"create the directory and its missing parents at open"`
 }
 
 // DefaultOptions returns options for the operating system's filesystem,

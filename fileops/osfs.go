@@ -20,22 +20,63 @@ func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	return f, nil
 }
 
-func (osFS) Lstat(name string) (fs.FileInfo, error)     { return os.Lstat(name) }
-func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
-func (osFS) Mkdir(name string, perm fs.FileMode) error  { return os.Mkdir(name, perm) }
-func (osFS) Remove(name string) error                   { return os.Remove(name) }
-func (osFS) Sync(name string) error                     { return syncPath(name) }
+func (osFS) Lstat(name string) (fs.FileInfo, error)    { return os.Lstat(name) }
+func (osFS) Mkdir(name string, perm fs.FileMode) error { return os.Mkdir(name, perm) }
+func (osFS) Remove(name string) error                  { return os.Remove(name) }
+func (osFS) Sync(name string) error                    { return syncPath(name) }
+
+func (osFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	return readDir(os.OpenFile(name, os.O_RDONLY|oNonBlock, 0))
+}
+
+// Stat describes name, following symbolic links.
+func (osFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
 
 func (osFS) Rename(oldname, newname string, how RenameMode) error {
 	return renameOS(oldname, newname, how)
 }
 
 func (osFS) Lock(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	return lockRegular(os.OpenFile(name, os.O_RDWR|os.O_CREATE|oNonBlock, 0o644))
+}
+
+// lockRegular locks the file just opened, which must be a regular file:
+// a FIFO or a device under the lock file's name is refused.
+func lockRegular(f *os.File, err error) (io.Closer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRegular(f); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return lockFile(f)
+}
+
+// checkRegular fails with ErrNotRegular unless f is a regular file.
+func checkRegular(f *os.File) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return notRegular(f.Name(), info.Mode())
+	}
+	return nil
+}
+
+// readDir lists the directory just opened, sorted by name as os.ReadDir
+// does (File.ReadDir returns directory order), and closes it.
+func readDir(f *os.File, err error) ([]fs.DirEntry, error) {
+	if err != nil {
+		return nil, err
+	}
+	entries, err := f.ReadDir(-1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
 }
 
 // rootFS is the operating system's filesystem confined to one directory
@@ -60,30 +101,18 @@ func (r *rootFS) Remove(name string) error                  { return r.root.Remo
 func (r *rootFS) Sync(name string) error                    { return syncInRoot(r.root, r.path, name) }
 
 func (r *rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	f, err := r.root.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := f.ReadDir(-1)
-	cerr := f.Close()
-	if err == nil {
-		err = cerr
-	}
-	// os.ReadDir sorts; File.ReadDir returns directory order.
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	return entries, err
+	return readDir(r.root.OpenFile(name, os.O_RDONLY|oNonBlock, 0))
 }
+
+// Stat describes name, following symbolic links inside the root.
+func (r *rootFS) Stat(name string) (fs.FileInfo, error) { return r.root.Stat(name) }
 
 func (r *rootFS) Rename(oldname, newname string, how RenameMode) error {
 	return renameInRoot(r.root, r.path, oldname, newname, how)
 }
 
 func (r *rootFS) Lock(name string) (io.Closer, error) {
-	f, err := r.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	return lockFile(f)
+	return lockRegular(r.root.OpenFile(name, os.O_RDWR|os.O_CREATE|oNonBlock, 0o644))
 }
 
 // subFS is a caller-supplied FS seen from one of its directories: every

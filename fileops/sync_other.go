@@ -8,7 +8,7 @@ import "os"
 // which POSIX systems accept for both. On darwin, File.Sync issues
 // F_FULLFSYNC, which also flushes the drive's cache.
 func syncPath(name string) error {
-	f, err := os.Open(name)
+	f, err := os.OpenFile(name, os.O_RDONLY|oNonBlock, 0)
 	if err != nil {
 		return err
 	}
@@ -16,7 +16,7 @@ func syncPath(name string) error {
 }
 
 func syncInRoot(r *os.Root, _ string, name string) error {
-	f, err := r.Open(name)
+	f, err := r.OpenFile(name, os.O_RDONLY|oNonBlock, 0)
 	if err != nil {
 		return err
 	}
