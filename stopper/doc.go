@@ -67,7 +67,8 @@
 // context is reported, not stopped. It does not track tasks per name with
 // counters that cost on every spawn, as CockroachDB found too costly; names
 // and start times live with the running task and are read only when asked.
-// Task panics crash the process by default (RepanicOnPanic), because state
-// after a bug is suspect; RecoverOnPanic turns them into errors and starts a
-// shutdown instead.
+// Panics in tasks and closers crash the process by default
+// (RepanicOnPanic), because state after a bug is suspect; RecoverOnPanic
+// turns them into errors in Stop's result (a task's also starts a shutdown,
+// a closer's lets the remaining closers run) instead.
 package stopper

@@ -109,3 +109,27 @@ func (e *TaskPanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
 }
+
+// CloserPanicError is a closer panic recovered under RecoverOnPanic; Stop's
+// error holds one per panicking closer.
+type CloserPanicError struct {
+	// Stopper names the stopper the closer was added to.
+	Stopper string
+	// Closer names the closer: a CloserFn's function, or another closer's
+	// type, as package.Name.
+	Closer string
+	// Value is the panic value.
+	Value any
+	// Stack is the stack of the goroutine that ran the closer.
+	Stack []byte
+}
+
+func (e *CloserPanicError) Error() string {
+	return fmt.Sprintf("stopper %q: closer %s panicked: %v", e.Stopper, e.Closer, e.Value)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (e *CloserPanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

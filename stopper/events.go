@@ -17,4 +17,9 @@ var (
 	// Measurements: "tasks" (still running), "oldest" (age of the oldest
 	// task). Metadata: "stopper", "running" (names and ages as text).
 	DrainStalled = telemetry.MustName("ecopatterns.stopper.drain.stalled")
+	// CloserPanicked is emitted when a closer panics, before the panic
+	// policy applies. Metadata: "stopper", "closer" (the closer's function
+	// or type), telemetry.KeyError (a *CloserPanicError) and
+	// telemetry.KeyStack.
+	CloserPanicked = telemetry.MustName("ecopatterns.stopper.closer.panicked")
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/ecopatterns/ecopatterns/telemetry"
 )
 
-// PanicPolicy decides what a task panic does.
+// PanicPolicy decides what a panic in a task or a closer does.
 type PanicPolicy string
 
 // The panic policies.
@@ -21,7 +21,8 @@ const (
 	// RecoverOnPanic reports the panic, turns it into a *TaskPanicError (the
 	// error of RunTaskWithErr and RunTask for synchronous tasks, and part of
 	// Stop's error), and starts quiescing the stopper so its owner shuts the
-	// component down in order.
+	// component down in order. A closer's panic becomes a *CloserPanicError
+	// in Stop's error, and the remaining closers still run.
 	RecoverOnPanic PanicPolicy = "recover"
 )
 
@@ -41,7 +42,8 @@ type Options struct {
 	// the tasks that are still running (their names and ages). It must be
 	// > 0.
 	SlowQuiesceInterval time.Duration `usage:"how often to report tasks still running while draining"`
-	// OnPanic decides what a task panic does: "repanic" or "recover".
+	// OnPanic decides what a panic in a task or a closer does: "repanic"
+	// or "recover".
 	OnPanic PanicPolicy `usage:"what a task panic does: repanic or recover"`
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -319,8 +320,17 @@ func (s *Stopper) WithCancelOnQuiesce(ctx context.Context) (context.Context, con
 }
 
 // AddCloser registers c to be closed at the end of Stop, after every task
-// has returned. Closers run newest first. After Stop has run the closers,
-// AddCloser closes c at once, in the caller's goroutine. A nil c is ignored.
+// has returned. Closers run newest first, in the goroutine that runs the
+// stop. After Stop has run the closers, AddCloser closes c at once, in the
+// caller's goroutine. A nil c is ignored.
+//
+// A closer that panics is treated as a task that panics, under
+// Options.OnPanic. Either way the panic is logged and emitted as
+// CloserPanicked. Under RecoverOnPanic it becomes a *CloserPanicError in
+// Stop's error and the remaining closers still run. Under RepanicOnPanic
+// (the default) it is re-raised from the closer's own frames, which crashes
+// the process: the closers registered before it do not run and Stop does
+// not return.
 func (s *Stopper) AddCloser(c Closer) {
 	if c == nil {
 		return
@@ -331,7 +341,9 @@ func (s *Stopper) AddCloser(c Closer) {
 	s.mu.Lock()
 	if s.isStop {
 		s.mu.Unlock()
-		c.Close()
+		// The caller's goroutine has no context to give; the report's
+		// values come from none.
+		s.runCloser(context.Background(), c)
 		return
 	}
 	s.closers = append(s.closers, c)
@@ -555,7 +567,9 @@ func (s *Stopper) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		select {
 		case <-s.stopped: // finished meanwhile
-			return nil
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return errors.Join(s.panics...)
 		default:
 		}
 		if err := s.stuckError(ctx); err != nil {
@@ -579,7 +593,11 @@ func (s *Stopper) beginAll(ctx context.Context) {
 func (s *Stopper) stopProcedure(ctx context.Context) {
 	_ = s.quiesce(ctx) // ctx never ends: waits for the drain
 	for _, c := range s.childList() {
-		_ = c.Stop(ctx)
+		if err := c.Stop(ctx); err != nil {
+			s.mu.Lock()
+			s.panics = append(s.panics, err)
+			s.mu.Unlock()
+		}
 	}
 	s.mu.Lock()
 	closers := s.closers
@@ -587,9 +605,47 @@ func (s *Stopper) stopProcedure(ctx context.Context) {
 	s.isStop = true
 	s.mu.Unlock()
 	for i := len(closers) - 1; i >= 0; i-- {
-		closers[i].Close()
+		s.runCloser(ctx, closers[i])
 	}
 	s.markStopped()
+}
+
+// runCloser closes c under the stopper's panic policy: a panic is logged
+// and emitted as CloserPanicked, then re-raised from the closer's own frames
+// (RepanicOnPanic) or kept for Stop's error (RecoverOnPanic).
+func (s *Stopper) runCloser(ctx context.Context, c Closer) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		perr := &CloserPanicError{Stopper: s.opts.Name, Closer: closerName(c), Value: v, Stack: debug.Stack()}
+		s.opts.Logger.LogAttrs(ctx, slog.LevelError, "stopper: closer panicked",
+			slog.String("stopper", s.opts.Name), slog.String("closer", perr.Closer), slog.Any("panic", v),
+			slog.String("stack", string(perr.Stack)), slog.String("policy", string(s.opts.OnPanic)))
+		s.tel.Emit(ctx, CloserPanicked, nil, slog.String("stopper", s.opts.Name),
+			slog.String("closer", perr.Closer), slog.Any(telemetry.KeyError, perr),
+			slog.String(telemetry.KeyStack, string(perr.Stack)))
+		if s.opts.OnPanic == RepanicOnPanic {
+			panic(v)
+		}
+		s.mu.Lock()
+		s.panics = append(s.panics, perr)
+		s.mu.Unlock()
+	}()
+	c.Close()
+}
+
+// closerName names a closer in reports as the fmt package names types: a
+// CloserFn by its function (package.Func), any other closer by its type.
+func closerName(c Closer) string {
+	if f, ok := c.(CloserFn); ok {
+		if fn := runtime.FuncForPC(funcPC(f)); fn != nil {
+			name := fn.Name()
+			return name[strings.LastIndexByte(name, '/')+1:]
+		}
+	}
+	return fmt.Sprintf("%T", c)
 }
 
 func (s *Stopper) markStopped() {

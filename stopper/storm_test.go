@@ -83,7 +83,12 @@ func TestStorm(t *testing.T) {
 // runPanicChild runs in a child process started by TestRepanicPolicyAsync:
 // an async task panics under the default policy and must crash the process.
 func runPanicChild() bool {
-	if os.Getenv("STOPPER_PANIC_CHILD") != "1" {
+	switch os.Getenv("STOPPER_PANIC_CHILD") {
+	case "1":
+	case "closer":
+		runCloserPanicChild()
+		return true
+	default:
 		return false
 	}
 	s, err := stopper.New(stopper.DefaultOptions())
