@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +77,11 @@ func (r *Recorder) Events() []telemetry.Event {
 
 // Matching returns the recorded events named name whose metadata holds every
 // attribute of attrs with an equal value (the last attribute with a key
-// counts, as in [telemetry.Event.Attr]).
+// counts, as in [telemetry.Event.Attr]). Values are compared deeply, and
+// never panic: LogValuers are resolved on both sides, groups are compared
+// attribute by attribute in order, and values of any other type (slices,
+// maps, structs) with reflect.DeepEqual. Require, Refute and Wait match the
+// same way.
 func (r *Recorder) Matching(name telemetry.Name, attrs ...slog.Attr) []telemetry.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -97,11 +104,46 @@ func matches(e *telemetry.Event, name telemetry.Name, attrs []slog.Attr) bool {
 	}
 	for _, want := range attrs {
 		got, ok := e.Attr(want.Key)
-		if !ok || !got.Resolve().Equal(want.Value.Resolve()) {
+		if !ok || !equal(got, want.Value) {
 			return false
 		}
 	}
 	return true
+}
+
+// equal compares two metadata values the way a test means "equal", for
+// every value and without panicking, where slog.Value.Equal panics on
+// values Go cannot compare with ==:
+//
+//   - LogValuers are resolved first, on either side, at every depth;
+//   - groups are equal when they hold equal attributes in the same order;
+//   - values of kind Any are compared with reflect.DeepEqual (slices,
+//     maps, structs, pointers by what they point to; a non-nil func equals
+//     nothing);
+//   - times are equal when they are the same instant; NaN equals NaN;
+//   - the kinds must be the same: an int64 1 is not a uint64 1.
+func equal(a, b slog.Value) bool {
+	a, b = a.Resolve(), b.Resolve()
+	if a.Kind() != b.Kind() {
+		return false
+	}
+	switch a.Kind() {
+	case slog.KindGroup:
+		ga, gb := a.Group(), b.Group()
+		return slices.EqualFunc(ga, gb, func(x, y slog.Attr) bool {
+			return x.Key == y.Key && equal(x.Value, y.Value)
+		})
+	case slog.KindAny:
+		return reflect.DeepEqual(a.Any(), b.Any())
+	case slog.KindTime:
+		return a.Time().Equal(b.Time())
+	case slog.KindFloat64:
+		x, y := a.Float64(), b.Float64()
+		return x == y || math.IsNaN(x) && math.IsNaN(y)
+	default:
+		// The remaining kinds hold comparable scalars.
+		return a.Equal(b)
+	}
 }
 
 // Require fails the test unless exactly one recorded event matches name and
