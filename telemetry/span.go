@@ -110,9 +110,16 @@ var errNilSpanFunc = errors.New("telemetry: Span: fn is nil")
 // keeps ctx's values, deadline and cancellation, plus what [StartHandler]s
 // added.
 //
-// When no handler is attached to any of the three names, Span calls
-// fn(ctx, nil) and nothing else: no clock reads, no allocation. With
-// handlers, metadata is copied, so callers may reuse it.
+// Whether a span is observed is decided when it starts: when no handler is
+// attached to any of the three names then, Span calls fn(ctx, nil) and
+// nothing else (no clock reads, no allocation), and the span stays
+// unobserved even if handlers are attached while fn runs. An observed span
+// delivers its start event to the handlers attached to Start when it
+// starts, and looks up the handlers of Stop or Exception when fn ends, as
+// :telemetry does: a handler attached while fn runs receives the span's end
+// (with the start metadata and the whole duration), and one detached while
+// fn runs does not. With handlers, metadata is copied, so callers may reuse
+// it.
 func (r *Registry) Span(ctx context.Context, name SpanName, metadata []slog.Attr, fn func(ctx context.Context, s *Scope) error) error {
 	// With no handler attached to the registry the cost is one atomic load
 	// on top of calling fn.
@@ -126,8 +133,8 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 	if fn == nil {
 		return errNilSpanFunc
 	}
-	start, stop, exc := r.handlersFor(name.Start), r.handlersFor(name.Stop), r.handlersFor(name.Exception)
-	if len(start) == 0 && len(stop) == 0 && len(exc) == 0 {
+	start := r.handlersFor(name.Start)
+	if len(start) == 0 && !r.Enabled(name.Stop) && !r.Enabled(name.Exception) {
 		return fn(ctx, nil)
 	}
 	s := scopePool.Get().(*Scope)
@@ -163,7 +170,7 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 			// recoverable panic; it keeps unwinding after this function.
 			kind, err = KindExit, errors.New("telemetry: span function called runtime.Goexit")
 		}
-		r.end(ctx, s, name.Exception, exc, parent, wall, begin, kind, err, stack)
+		r.end(ctx, s, name.Exception, parent, wall, begin, kind, err, stack)
 		if v != nil {
 			panic(v)
 		}
@@ -171,18 +178,18 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 	err := fn(&spanContext{Context: fnCtx, id: s.id}, s)
 	returned = true
 	if err != nil {
-		r.end(ctx, s, name.Exception, exc, parent, wall, begin, KindError, err, nil)
+		r.end(ctx, s, name.Exception, parent, wall, begin, KindError, err, nil)
 	} else {
-		r.end(ctx, s, name.Stop, stop, parent, wall, begin, "", nil, nil)
+		r.end(ctx, s, name.Stop, parent, wall, begin, "", nil, nil)
 	}
 	return err
 }
 
-// end emits the stop or exception event and returns s to its pool.
-// The end time is the start's wall time plus the monotonic duration, so
-// Time(stop) - Time(start) is exactly Duration.
-func (r *Registry) end(ctx context.Context, s *Scope, name Name, hs []*attachment, parent SpanID, wall time.Time, begin time.Duration, kind string, err error, stack []byte) {
-	if len(hs) > 0 {
+// end emits the stop or exception event to the handlers attached to it now
+// and returns s to its pool. The end time is the start's wall time plus the
+// monotonic duration, so Time(stop) - Time(start) is exactly Duration.
+func (r *Registry) end(ctx context.Context, s *Scope, name Name, parent SpanID, wall time.Time, begin time.Duration, kind string, err error, stack []byte) {
+	if hs := r.handlersFor(name); len(hs) > 0 {
 		dur := time.Since(processStart) - begin
 		if err != nil {
 			s.meta = append(s.meta, slog.String(KeyKind, kind), slog.Any(KeyError, err))

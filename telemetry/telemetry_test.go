@@ -734,3 +734,54 @@ func TestStartHandlerShapesTheFunctionContext(t *testing.T) {
 		require.NotEqual(t, "bad", h.ID, "the panicking start handler was detached")
 	}
 }
+
+// TestSpanEndHandlersAreLookedUpAtTheEnd: a span that is observed when it
+// starts delivers its stop or exception event to the handlers attached when
+// its function returns, not to those attached when it started.
+func TestSpanEndHandlersAreLookedUpAtTheEnd(t *testing.T) {
+	fail := errors.New("fail")
+	for _, c := range []struct {
+		name string
+		err  error
+		end  telemetry.Name
+	}{{"stop", nil, taskSpan.Stop}, {"exception", fail, taskSpan.Exception}} {
+		t.Run(c.name, func(t *testing.T) {
+			reg := newRegistry(t)
+			var starts, late, gone collector
+			require.NoError(t, reg.Attach("starts", []string{taskSpan.Start.String()}, &starts))
+			require.NoError(t, reg.Attach("gone", []string{c.end.String()}, &gone))
+			err := reg.Span(context.Background(), taskSpan, []slog.Attr{slog.String("k", "v")}, func(ctx context.Context, s *telemetry.Scope) error {
+				require.NoError(t, reg.Attach("late", []string{c.end.String()}, &late))
+				require.NoError(t, reg.Detach("gone"))
+				s.AddMetadata(slog.String("added", "yes"))
+				time.Sleep(time.Millisecond)
+				return c.err
+			})
+			require.Equal(t, c.err, err)
+			require.Empty(t, gone.all(), "a handler detached while the span ran gets nothing")
+			require.Equal(t, []string{c.end.String()}, late.names(), "a handler attached while the span ran gets its end")
+			end, start := late.all()[0], starts.all()[0]
+			require.Equal(t, start.SpanID, end.SpanID)
+			require.GreaterOrEqual(t, end.Duration, time.Millisecond)
+			require.Equal(t, end.Duration, end.Time.Sub(start.Time))
+			require.Equal(t, []string{"k", "added"}, attrKeys(end.Metadata)[:2])
+			require.Equal(t, c.err, end.Error())
+		})
+	}
+}
+
+// TestSpanUnobservedAtStartStaysUnobserved: a span that started while no
+// handler listened to it is not reported, even to a handler attached to its
+// stop event before it ends: it has no start time to report.
+func TestSpanUnobservedAtStartStaysUnobserved(t *testing.T) {
+	reg := newRegistry(t)
+	var late collector
+	require.NoError(t, reg.Span(context.Background(), taskSpan, nil, func(_ context.Context, s *telemetry.Scope) error {
+		require.Nil(t, s)
+		require.NoError(t, reg.Attach("late", []string{taskSpan.Stop.String()}, &late))
+		return nil
+	}))
+	require.Empty(t, late.all())
+	require.NoError(t, reg.Span(context.Background(), taskSpan, nil, func(context.Context, *telemetry.Scope) error { return nil }))
+	require.Equal(t, []string{taskSpan.Stop.String()}, late.names(), "the next span is observed")
+}
