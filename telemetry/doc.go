@@ -2,7 +2,8 @@
 // metadata, to handlers attached by id. It is the observability seam of
 // ecopatterns: every other package reports through it, and a program attaches
 // one handler to see everything. It follows Erlang/Elixir's :telemetry
-// (execute, span, attach, detach, list_handlers) and Oban's event catalogs.
+// (execute, span, attach, detach, list_handlers as [Registry.ListHandlers])
+// and Oban's event catalogs.
 //
 // # Composing with it
 //
@@ -13,6 +14,9 @@
 //	_ = reg.Attach("log", []string{"ecopatterns"}, telemetry.SlogHandler(logger, slog.LevelInfo))
 //
 // A pattern such as "ecopatterns.stopper" receives every event below it.
+// Patterns are checked at Attach with the rules of names; build them from
+// the emitters' typed names with [Patterns] (telemetry.Patterns(
+// stopper.TaskSpan)) so that a misspelled event does not compile.
 // Handlers run synchronously in the emitting goroutine, in the order they
 // were attached (unlike :telemetry, which leaves the order open). A handler
 // that panics is recovered, reported as a [HandlerFailed] event and a log

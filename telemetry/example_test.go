@@ -94,3 +94,23 @@ func ExampleRegistry_Enabled() {
 	// false
 	// true
 }
+
+// Typed names serve as patterns, so a misspelled event is a compile error;
+// ListHandlers shows who is attached under a prefix.
+func ExampleRegistry_ListHandlers() {
+	reg, _ := telemetry.New(telemetry.DefaultOptions())
+	h := telemetry.HandlerFunc(func(context.Context, *telemetry.Event) {})
+	_ = reg.Attach("jobs", telemetry.Patterns(jobSpan, jobQueued), h)
+	_ = reg.Attach("everything", []string{"ecopatterns"}, h)
+	_ = reg.Attach("shop", []string{"shop.checkout"}, h)
+
+	hs, _ := reg.ListHandlers("ecopatterns.example")
+	for _, info := range hs {
+		fmt.Println(info.ID, info.Patterns)
+	}
+	err := reg.Attach("typo", []string{"ecopatterns.example..job"}, h)
+	fmt.Println(err)
+	// Output:
+	// jobs [ecopatterns.example.job ecopatterns.example.job.queued]
+	// telemetry: Attach "typo": telemetry: invalid event name "ecopatterns.example..job": segment 3 is empty
+}

@@ -121,3 +121,35 @@ func MustSpanName(prefix string) SpanName {
 	}
 	return n
 }
+
+// Pattern is a typed event name usable as an Attach pattern: a [Name]
+// (that event and every event below it) or a [SpanName] (its three events).
+type Pattern interface {
+	// Pattern returns the dotted pattern.
+	Pattern() string
+}
+
+var (
+	_ Pattern = Name{}
+	_ Pattern = SpanName{}
+)
+
+// Pattern returns n as an Attach pattern: n and every event below it. The
+// zero Name gives "", which Attach refuses.
+func (n Name) Pattern() string { return n.String() }
+
+// Pattern returns the span's prefix as an Attach pattern, which receives
+// its start, stop and exception events.
+func (n SpanName) Pattern() string { return n.Prefix.String() }
+
+// Patterns returns the patterns of typed names, for [Registry.Attach] and
+// [Registry.ListHandlers].
+func Patterns(names ...Pattern) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if n != nil {
+			out[i] = n.Pattern()
+		}
+	}
+	return out
+}

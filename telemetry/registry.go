@@ -87,6 +87,13 @@ func Default() *Registry { return defaultRegistry.Load() }
 // "ecopatterns.stopper.task.start" and every other stopper event. Handlers
 // run in the order they were attached.
 //
+// Patterns are validated with the rules of [NewName], so a malformed one
+// is refused rather than silently matching nothing. Build them from the
+// typed names an emitter declares, with [Patterns], and a misspelled event
+// name becomes a compile error:
+//
+//	err := reg.Attach("tasks", telemetry.Patterns(stopper.TaskSpan, stopper.DrainStalled), h)
+//
 // It returns ErrHandlerExists when id is in use, and an error when id is
 // empty, patterns is empty or holds an invalid name, or h is nil.
 func (r *Registry) Attach(id string, patterns []string, h Handler) error {
@@ -189,6 +196,29 @@ func (r *Registry) Handlers() []HandlerInfo {
 		out[i] = HandlerInfo{ID: a.id, Patterns: slices.Clone(a.patterns), Failures: a.failures.Load()}
 	}
 	return out
+}
+
+// ListHandlers lists, in attach order, the handlers attached under prefix:
+// those with a pattern equal to prefix or below it, as :telemetry's
+// list_handlers/1 does. prefix "ecopatterns.stopper" lists a handler
+// attached to "ecopatterns.stopper.task.stop", not one attached to
+// "ecopatterns" (which receives the stopper's events too; [Registry.Enabled]
+// answers whether anyone receives an event). An empty prefix lists every
+// handler. It returns an error naming prefix when prefix is not empty and
+// not a valid name.
+func (r *Registry) ListHandlers(prefix string) ([]HandlerInfo, error) {
+	if prefix != "" {
+		if err := validName(prefix); err != nil {
+			return nil, fmt.Errorf("telemetry: ListHandlers: prefix: %w", err)
+		}
+	}
+	var out []HandlerInfo
+	for _, h := range r.Handlers() {
+		if prefix == "" || slices.ContainsFunc(h.Patterns, func(p string) bool { return matches(p, prefix) }) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // Enabled reports whether any handler is attached to name, so an emitter can

@@ -785,3 +785,64 @@ func TestSpanUnobservedAtStartStaysUnobserved(t *testing.T) {
 	require.NoError(t, reg.Span(context.Background(), taskSpan, nil, func(context.Context, *telemetry.Scope) error { return nil }))
 	require.Equal(t, []string{taskSpan.Stop.String()}, late.names(), "the next span is observed")
 }
+
+func TestAttachValidatesPatterns(t *testing.T) {
+	reg := newRegistry(t)
+	h := telemetry.HandlerFunc(func(context.Context, *telemetry.Event) {})
+	for _, bad := range []string{"", ".", "ecopatterns.", ".ecopatterns", "ecopatterns..stopper", "ecopatterns.stopper.*", "ecopatterns stopper", "ecopatterns/stopper", "é"} {
+		err := reg.Attach("x", []string{"ecopatterns.ok", bad}, h)
+		require.Error(t, err, "pattern %q", bad)
+		require.Contains(t, err.Error(), fmt.Sprintf("invalid event name %q", bad))
+	}
+	require.Empty(t, reg.Handlers())
+	require.ErrorContains(t, reg.Attach("x", telemetry.Patterns(telemetry.Name{}), h), `invalid event name "": empty`)
+	require.ErrorContains(t, reg.Attach("x", telemetry.Patterns(nil), h), `invalid event name "": empty`)
+}
+
+func TestTypedNamesArePatterns(t *testing.T) {
+	reg := newRegistry(t)
+	var c collector
+	require.Equal(t, []string{"ecopatterns.test.task", "ecopatterns.test.item.added", "ecopatterns.test.task.stop"},
+		telemetry.Patterns(taskSpan, itemAdded, taskSpan.Stop))
+	require.NoError(t, reg.Attach("c", telemetry.Patterns(taskSpan, itemAdded), &c))
+	require.NoError(t, reg.Span(context.Background(), taskSpan, nil, func(ctx context.Context, _ *telemetry.Scope) error {
+		reg.Emit(ctx, itemAdded, nil)
+		reg.Emit(ctx, otherEvent, nil)
+		return nil
+	}))
+	require.Equal(t, []string{"ecopatterns.test.task.start", "ecopatterns.test.item.added", "ecopatterns.test.task.stop"}, c.names())
+}
+
+func TestListHandlers(t *testing.T) {
+	reg := newRegistry(t)
+	h := telemetry.HandlerFunc(func(context.Context, *telemetry.Event) {})
+	require.NoError(t, reg.Attach("all", []string{"ecopatterns"}, h))
+	require.NoError(t, reg.Attach("task-stop", []string{"ecopatterns.test.task.stop"}, h))
+	require.NoError(t, reg.Attach("testx", []string{"ecopatterns.testx"}, h))
+	require.NoError(t, reg.Attach("two", []string{"other", "ecopatterns.test"}, h))
+	ids := func(prefix string) []string {
+		hs, err := reg.ListHandlers(prefix)
+		require.NoError(t, err)
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{"all", "task-stop", "testx", "two"}, ids(""))
+	require.Equal(t, []string{"all", "task-stop", "testx", "two"}, ids("ecopatterns"))
+	require.Equal(t, []string{"task-stop", "two"}, ids("ecopatterns.test"), "not ecopatterns.testx: prefixes end at a dot")
+	require.Equal(t, []string{"task-stop"}, ids("ecopatterns.test.task"))
+	require.Equal(t, []string{"two"}, ids("other"))
+	require.Empty(t, ids("nothing.here"))
+	hs, err := reg.ListHandlers("ecopatterns.test.task")
+	require.NoError(t, err)
+	require.Equal(t, []telemetry.HandlerInfo{{ID: "task-stop", Patterns: []string{"ecopatterns.test.task.stop"}}}, hs)
+
+	_, err = reg.ListHandlers("bad prefix")
+	require.EqualError(t, err, `telemetry: ListHandlers: prefix: telemetry: invalid event name "bad prefix": character ' ' at offset 3 (use letters, digits, '_' and '-' between dots)`)
+	var nilReg *telemetry.Registry
+	hs, err = nilReg.ListHandlers("ecopatterns")
+	require.NoError(t, err)
+	require.Empty(t, hs)
+}
