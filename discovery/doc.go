@@ -16,7 +16,8 @@
 // A program decodes its configuration, target sets by name, applies it, and
 // consumes snapshots:
 //
-//	var cfg map[string]discovery.Configs // decoded from YAML or JSON
+//	var cfg map[string]discovery.Configs
+//	if err := yaml.Unmarshal(data, &cfg); err != nil { ... } // go.yaml.in/yaml/v3, or encoding/json
 //	m, err := discovery.NewManager(discovery.DefaultManagerOptions())
 //	...
 //	if err := m.ApplyConfig(cfg); err != nil { ... } // all or nothing
@@ -24,6 +25,12 @@
 //	for snapshot := range m.SyncCh() {
 //		for set, groups := range snapshot { ... } // the full state of every set
 //	}
+//
+// YAML is decoded with go.yaml.in/yaml/v3 (the maintained successor of
+// gopkg.in/yaml.v3), which gives every message the line of what is wrong.
+// gopkg.in/yaml.v3 and gopkg.in/yaml.v2 decode Configs and Groups too,
+// with the same strict checks and suggestions but without lines, and with
+// the sections of a set in key order (Configs.UnmarshalYAML).
 //
 // Importing a mechanism's package registers it: discovery/file for
 // file_sd_configs, discovery/dns for dns_sd_configs; static_configs is built

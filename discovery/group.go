@@ -51,12 +51,18 @@ func (g *Group) decodeJSON(data []byte) error {
 }
 
 // UnmarshalYAML decodes the YAML form of UnmarshalJSON, with the same
-// rules.
-func (g *Group) UnmarshalYAML(n *yaml.Node) error {
-	if err := yamlbound.Check(n); err != nil {
-		return fmt.Errorf("discovery: group: %w", err)
+// rules, for go.yaml.in/yaml/v3 and for the other YAML modules that call
+// this form of the method (gopkg.in/yaml.v3, gopkg.in/yaml.v2); see
+// Configs.UnmarshalYAML for what differs with those.
+func (g *Group) UnmarshalYAML(unmarshal func(any) error) error {
+	n, err := yamlNodeOf(unmarshal)
+	if err == nil {
+		err = yamlbound.Check(n)
 	}
-	if err := g.decodeYAML(n); err != nil {
+	if err == nil {
+		err = g.decodeYAML(n)
+	}
+	if err != nil {
 		return fmt.Errorf("discovery: group: %w", err)
 	}
 	return nil
@@ -67,7 +73,7 @@ func (g *Group) UnmarshalYAML(n *yaml.Node) error {
 func (g *Group) decodeYAML(n *yaml.Node) error {
 	n = resolveYAML(n)
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: want a mapping with keys targets and labels, got %s", n.Line, yamlKind(n))
+		return fmt.Errorf("%swant a mapping with keys targets and labels, got %s", atLine(n.Line), yamlKind(n))
 	}
 	var targets []string
 	var labels Labels
@@ -75,7 +81,7 @@ func (g *Group) decodeYAML(n *yaml.Node) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if seen[k.Value] {
-			return fmt.Errorf("line %d: key %q appears twice", k.Line, k.Value)
+			return fmt.Errorf("%skey %q appears twice", atLine(k.Line), k.Value)
 		}
 		seen[k.Value] = true
 		switch k.Value {
@@ -96,7 +102,7 @@ func (g *Group) decodeYAML(n *yaml.Node) error {
 				return fmt.Errorf("labels: %w", err)
 			}
 		default:
-			return fmt.Errorf("line %d: unknown key %q%s", k.Line, k.Value, didYouMean(k.Value, groupFields))
+			return fmt.Errorf("%sunknown key %q%s", atLine(k.Line), k.Value, didYouMean(k.Value, groupFields))
 		}
 	}
 	return g.set(targets, labels)

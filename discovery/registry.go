@@ -272,13 +272,31 @@ func decodeSection(key string, proto Config, registered bool, n int, e sectionEn
 }
 
 // UnmarshalYAML decodes the YAML form of c.
-func (c *Configs) UnmarshalYAML(n *yaml.Node) error {
+//
+// This package decodes YAML with go.yaml.in/yaml/v3, and with it messages
+// name the line of what is wrong. UnmarshalYAML has the form of the method
+// that every yaml module calls, so gopkg.in/yaml.v3 and gopkg.in/yaml.v2
+// (the module of Prometheus's own configuration types) decode Configs too,
+// with the same checks and suggestions, with two differences: those
+// modules do not give lines, so messages name the key and path only, and
+// they decode mappings without their order, so the sections of one set
+// come in key order rather than document order.
+func (c *Configs) UnmarshalYAML(unmarshal func(any) error) error {
+	n, err := yamlNodeOf(unmarshal)
+	if err != nil {
+		return fmt.Errorf("discovery: configs: %w", err)
+	}
+	return c.decodeYAML(n)
+}
+
+// decodeYAML decodes c from the node n.
+func (c *Configs) decodeYAML(n *yaml.Node) error {
 	if err := yamlbound.Check(n); err != nil {
 		return fmt.Errorf("discovery: configs: %w", err)
 	}
 	n = resolveYAML(n)
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("discovery: configs: line %d: want a mapping of <name>_sd_configs keys, got %s", n.Line, yamlKind(n))
+		return fmt.Errorf("discovery: configs: %swant a mapping of <name>_sd_configs keys, got %s", atLine(n.Line), yamlKind(n))
 	}
 	var out Configs
 	seen := make(map[string]bool)
@@ -286,7 +304,7 @@ func (c *Configs) UnmarshalYAML(n *yaml.Node) error {
 		k, v := n.Content[i], resolveYAML(n.Content[i+1])
 		key := k.Value
 		if seen[key] {
-			return fmt.Errorf("discovery: line %d: key %q appears twice", k.Line, key)
+			return fmt.Errorf("discovery: %skey %q appears twice", atLine(k.Line), key)
 		}
 		seen[key] = true
 		cfgs, err := decodeYAMLSection(key, k.Line, v)
@@ -302,13 +320,17 @@ func (c *Configs) UnmarshalYAML(n *yaml.Node) error {
 func decodeYAMLSection(key string, line int, v *yaml.Node) (Configs, error) {
 	proto, registered := lookup(key)
 	if !registered && key != staticKey {
-		return nil, unknownKey(key, fmt.Sprintf(" (line %d)", line))
+		where := ""
+		if line > 0 {
+			where = fmt.Sprintf(" (line %d)", line)
+		}
+		return nil, unknownKey(key, where)
 	}
 	if v.Kind != yaml.SequenceNode {
 		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
-			return nil, fmt.Errorf("discovery: %s: line %d: null section; remove the key or give a list", key, line)
+			return nil, fmt.Errorf("discovery: %s: %snull section; remove the key or give a list", key, atLine(line))
 		}
-		return nil, fmt.Errorf("discovery: %s: line %d: want a list, got %s", key, v.Line, yamlKind(v))
+		return nil, fmt.Errorf("discovery: %s: %swant a list, got %s", key, atLine(v.Line), yamlKind(v))
 	}
 	items := make([]*yaml.Node, len(v.Content))
 	for i, item := range v.Content {
@@ -316,7 +338,7 @@ func decodeYAMLSection(key string, line int, v *yaml.Node) (Configs, error) {
 	}
 	return decodeSection(key, proto, registered, len(items), sectionEntries{
 		null:      func(i int) bool { return items[i].Kind == yaml.ScalarNode && items[i].ShortTag() == "!!null" },
-		nullWhere: func(i int) string { return " line " + strconv.Itoa(items[i].Line) + ":" },
+		nullWhere: func(i int) string { return strings.TrimSuffix(" "+atLine(items[i].Line), " ") },
 		group:     func(i int, g *Group) error { return g.decodeYAML(items[i]) },
 		config:    func(i int, target any, where string) error { return decodeYAML(items[i], target, where) },
 	})

@@ -20,6 +20,8 @@ var (
 	durationType        = reflect.TypeFor[time.Duration]()
 	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	yamlUnmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	// The form of UnmarshalYAML that every yaml module calls.
+	yamlFuncUnmarshalerType = reflect.TypeFor[interface{ UnmarshalYAML(func(any) error) error }]()
 )
 
 // DecodeJSON decodes the JSON value data into v, a non-nil pointer, the way
@@ -124,12 +126,17 @@ func walkJSON(x any, t reflect.Type, where, path string, errs *[]error) any {
 	return x
 }
 
+// implements reports whether t or *t implements the interface type i.
+func implements(t, i reflect.Type) bool {
+	return t.Implements(i) || reflect.PointerTo(t).Implements(i)
+}
+
 // DecodeYAML decodes the YAML node n into v, a non-nil pointer, with the
 // checks of DecodeJSON: a key that names no field of a struct is an error
 // naming the key, its line and the closest field name. time.Duration
 // fields take duration strings such as "30s". Fields that v already holds
 // and n does not mention keep their values. The checks stop at types that
-// implement yaml.Unmarshaler.
+// implement an UnmarshalYAML method of either form.
 //
 // n is a node of go.yaml.in/yaml/v3, the module this package decodes YAML
 // with. Aliases and merge keys (<<, also with a list of mappings) are
@@ -190,7 +197,7 @@ func (w *yamlWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	w.seen[yamlVisit{n, t}] = true
-	if t.Implements(yamlUnmarshalerType) || reflect.PointerTo(t).Implements(yamlUnmarshalerType) {
+	if implements(t, yamlUnmarshalerType) || implements(t, yamlFuncUnmarshalerType) {
 		return
 	}
 	switch t.Kind() {
@@ -233,7 +240,7 @@ func (w *yamlWalk) walkStruct(n *yaml.Node, t reflect.Type, path string) {
 		f, ok := findField(fields, k.Value)
 		if !ok {
 			if !anyKey {
-				w.errs = append(w.errs, fmt.Errorf("discovery: %sline %d: unknown field %q%s", at(w.where, path), k.Line, k.Value, didYouMean(k.Value, fieldNames(fields))))
+				w.errs = append(w.errs, fmt.Errorf("discovery: %s%sunknown field %q%s", at(w.where, path), atLine(k.Line), k.Value, didYouMean(k.Value, fieldNames(fields))))
 			}
 			continue
 		}

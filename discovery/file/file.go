@@ -182,7 +182,7 @@ func decodeGroups(data []byte, format string) ([]*discovery.Group, error) {
 				return nil, fmt.Errorf("entry %d (line %d) is null", i, item.Line)
 			}
 			g := new(discovery.Group)
-			if err := g.UnmarshalYAML(item); err != nil {
+			if err := item.Decode(g); err != nil {
 				return nil, fmt.Errorf("entry %d: %w", i, err)
 			}
 			groups = append(groups, g)
