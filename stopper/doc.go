@@ -21,6 +21,26 @@
 //	defer cancel()
 //	if err := s.Stop(ctx); err != nil { ... } // *StuckTasksError names what hung
 //
+// CockroachDB's users write defer s.Stop(ctx). Here Stop waits only as
+// long as its ctx allows, which makes that idiom mean:
+//
+//   - with context.Background() (no deadline), the deferred Stop waits
+//     forever for a task that ignores its context, so the function never
+//     returns, and Stop's error (recovered panics) is dropped;
+//   - with a ctx that has already ended (main's context, cancelled by the
+//     signal that started the shutdown), Stop returns at once with a
+//     *StuckTasksError if any task still runs, and the tasks and closers
+//     finish in the background, or not at all if the process exits first.
+//
+// So defer a function that gives Stop a deadline of its own and reads its
+// error (Example_deferStop shows it; stoppertest.New does the same in tests):
+//
+//	defer func() {
+//		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+//		defer cancel()
+//		if err := s.Stop(ctx); err != nil { log(err) }
+//	}()
+//
 // What it does beyond CockroachDB's Stopper:
 //
 //   - A task's context is cancelled when the stopper quiesces, with
@@ -47,7 +67,11 @@
 //     allocation.
 //   - Child stoppers (NewChild) drain before their parent.
 //   - A Limiter bounds concurrency; its waits end on quiesce or ctx cancel
-//     with nothing to wire up.
+//     with nothing to wire up. Work that is not a task takes slots with
+//     Limiter.Acquire and gives them back with Release.
+//   - NumTasks and RunningTasks describe one stopper's own tasks;
+//     NumTasksWithChildren and RunningTasksWithChildren add its
+//     descendants', each tagged with its stopper.
 //
 // Tests use the stoppertest package: stoppertest.New stops the stopper when
 // the test ends and fails the test if that does not go cleanly, and

@@ -108,3 +108,41 @@ func ExampleStopper_Stop() {
 	// Output:
 	// stuck: example.cache: refresh true
 }
+
+// The defer s.Stop(ctx) idiom, with a deadline: Stop runs on every return
+// path, a task that ignores its context cannot hang the return, and Stop's
+// error is read rather than dropped.
+func Example_deferStop() {
+	s, err := stopper.New(stopper.DefaultOptions())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			fmt.Println("stop:", err)
+			return
+		}
+		fmt.Println("stopped")
+	}()
+	s.AddCloser(stopper.CloserFn(func() { fmt.Println("closed") }))
+	done := make(chan struct{})
+	err = s.RunAsyncTask(context.Background(), "example.worker: loop", func(ctx context.Context) {
+		close(done)
+		<-ctx.Done() // until the deferred Stop quiesces s
+		fmt.Println("worker: quiescing")
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	<-done
+	fmt.Println("working")
+	// Output:
+	// working
+	// worker: quiescing
+	// closed
+	// stopped
+}

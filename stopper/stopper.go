@@ -228,7 +228,9 @@ func (s *Stopper) checkDrained() {
 	}
 }
 
-// NumTasks returns the number of tasks running now.
+// NumTasks returns the number of tasks of s running now. A child stopper's
+// tasks are its own, not its parent's: they are counted by the child's
+// NumTasks and by NumTasksWithChildren.
 func (s *Stopper) NumTasks() int {
 	n := 0
 	for i := range s.shards {
@@ -240,8 +242,20 @@ func (s *Stopper) NumTasks() int {
 	return n
 }
 
-// TaskInfo describes the running tasks that share a name.
+// NumTasksWithChildren returns the number of tasks running now in s and in
+// its descendants (children, their children, ...).
+func (s *Stopper) NumTasksWithChildren() int {
+	n := 0
+	for _, st := range s.tree() {
+		n += st.NumTasks()
+	}
+	return n
+}
+
+// TaskInfo describes the running tasks of one stopper that share a name.
 type TaskInfo struct {
+	// Stopper is the name of the stopper that runs the tasks.
+	Stopper string
 	// Name is the tasks' name.
 	Name string
 	// Started is when the oldest of them started.
@@ -274,10 +288,26 @@ func (s *Stopper) running() []running {
 	return out
 }
 
-// RunningTasks returns the running tasks grouped by name, oldest group
-// first.
-func (s *Stopper) RunningTasks() []TaskInfo {
+// RunningTasks returns the running tasks of s grouped by name, oldest group
+// first. A child stopper's tasks are left out, as in NumTasks;
+// RunningTasksWithChildren includes them.
+func (s *Stopper) RunningTasks() []TaskInfo { return s.appendRunning(nil) }
+
+// RunningTasksWithChildren returns the running tasks of s and of its
+// descendants, grouped by stopper and name (TaskInfo.Stopper tells them
+// apart), oldest group first.
+func (s *Stopper) RunningTasksWithChildren() []TaskInfo {
 	var out []TaskInfo
+	for _, st := range s.tree() {
+		out = st.appendRunning(out)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Started.Before(out[b].Started) })
+	return out
+}
+
+// appendRunning appends the running tasks of s, grouped by name, oldest
+// group first.
+func (s *Stopper) appendRunning(out []TaskInfo) []TaskInfo {
 	index := map[string]int{}
 	for _, r := range s.running() {
 		if i, ok := index[r.name]; ok {
@@ -285,7 +315,7 @@ func (s *Stopper) RunningTasks() []TaskInfo {
 			continue
 		}
 		index[r.name] = len(out)
-		out = append(out, TaskInfo{Name: r.name, Started: s.epoch.Add(r.start), Count: 1})
+		out = append(out, TaskInfo{Stopper: s.opts.Name, Name: r.name, Started: s.epoch.Add(r.start), Count: 1})
 	}
 	return out
 }

@@ -33,7 +33,10 @@ func ExampleNew() {
 	defer t.end()
 
 	stoppertest.VerifyNone(t)
-	s := stoppertest.New(t) // stopped when the test ends
+	// Stopped when the test ends, with a deadline and its error reported:
+	// the test's form of
+	//	defer func() { ctx, cancel := context.WithTimeout(...); defer cancel(); check(s.Stop(ctx)) }()
+	s := stoppertest.New(t)
 	// A server-like task that runs until the stopper quiesces.
 	if err := s.RunAsyncTask(context.Background(), "worker", func(ctx context.Context) { <-ctx.Done() }); err != nil {
 		t.Fatalf("%v", err)

@@ -21,6 +21,12 @@ const StopTimeout = 10 * time.Second
 // deadline (named, with their stacks), or panics recovered under
 // RecoverOnPanic.
 //
+// It is the test's form of the defer s.Stop(ctx) idiom with a deadline
+// (see the stopper package doc): the stop runs however the test ends, is
+// bounded, and its error is not dropped. A test may still stop s itself,
+// with defer or not, to check what Stop returns: Stop is idempotent, and
+// the cleanup's Stop then returns at once.
+//
 // With no opts it uses stopper.DefaultOptions named after the test. At most
 // one Options value may be passed.
 func New(t testing.TB, opts ...stopper.Options) *stopper.Stopper {
