@@ -30,11 +30,10 @@ import (
 
 // Lines returns the exported API of the module in moduleDir, sorted.
 func Lines(moduleDir string) ([]string, error) {
-	modOut, err := golist.Go(moduleDir, "list", "-m", "-f", "{{.Path}}")
+	modPath, local, err := localModules(moduleDir)
 	if err != nil {
 		return nil, err
 	}
-	modPath := strings.TrimSpace(string(modOut))
 	l, err := golist.Load(golist.Options{Dir: moduleDir}, "./...")
 	if err != nil {
 		return nil, err
@@ -53,13 +52,36 @@ func Lines(moduleDir string) ([]string, error) {
 			failures = append(failures, err.Error())
 			continue
 		}
-		lines = append(lines, packageLines(modPath, displayPath(modPath, p.ImportPath), pkg)...)
+		lines = append(lines, packageLines(local, displayPath(modPath, p.ImportPath), pkg)...)
 	}
 	if len(failures) > 0 {
 		return nil, fmt.Errorf("apisurface: packages that do not compile:\n%s", strings.Join(failures, "\n"))
 	}
 	slices.Sort(lines)
 	return slices.Compact(lines), nil
+}
+
+// localModules returns the path of the module in moduleDir, and the paths of
+// it and of the modules it replaces with directories of the repository: the
+// modules whose packages the API file names by package name.
+func localModules(moduleDir string) (string, []string, error) {
+	out, err := golist.Go(moduleDir, "list", "-m", "-f", "{{.Main}} {{.Path}} {{with .Replace}}{{.Path}}{{end}}", "all")
+	if err != nil {
+		return "", nil, err
+	}
+	var modPath string
+	var local []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && f[0] == "true":
+			modPath = f[1]
+			local = append(local, f[1])
+		case len(f) == 3 && (strings.HasPrefix(f[2], ".") || filepath.IsAbs(f[2])):
+			local = append(local, f[1])
+		}
+	}
+	return modPath, local, nil
 }
 
 // counts reports whether the package's exports belong to the module's API.

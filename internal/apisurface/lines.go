@@ -3,6 +3,7 @@ package apisurface
 import (
 	"fmt"
 	"go/types"
+	"slices"
 	"strings"
 )
 
@@ -10,15 +11,17 @@ import (
 // exported field, method and interface method of its exported types.
 //
 // Types are qualified by package name when they come from the standard
-// library or the module itself, and by import path when they come from
-// another module, where two modules may well share a name (gopkg.in/yaml.v3
-// and go.yaml.in/yaml/v3 are both yaml).
-func packageLines(modPath, name string, pkg *types.Package) []string {
+// library or a module of the repository (local), and by import path when
+// they come from another module, where two modules may well share a name
+// (gopkg.in/yaml.v3 and go.yaml.in/yaml/v3 are both yaml).
+func packageLines(local []string, name string, pkg *types.Package) []string {
 	qual := func(p *types.Package) string {
-		switch path := p.Path(); {
+		path := p.Path()
+		inLocal := slices.ContainsFunc(local, func(m string) bool { return path == m || strings.HasPrefix(path, m+"/") })
+		switch {
 		case p == pkg:
 			return ""
-		case path == modPath || strings.HasPrefix(path, modPath+"/"):
+		case inLocal:
 			return p.Name()
 		case strings.Contains(strings.SplitN(path, "/", 2)[0], "."):
 			return path

@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -30,7 +32,7 @@ type Package struct {
 	Export     string // file holding the compiled export data
 	DepOnly    bool   // matched no pattern; listed as a dependency
 	Standard   bool
-	Module     *struct{ Path, Dir string }
+	Module     *struct{ Path, Dir, GoMod string }
 	Error      *struct{ Err string }
 }
 
@@ -78,7 +80,33 @@ func Load(opts Options, patterns ...string) (*Listing, error) {
 		l.byPath[p.ImportPath] = p
 	}
 	l.imp = importer.ForCompiler(l.fset, "gc", l.lookup)
+	l.recordInputs()
 	return l, nil
+}
+
+// recordInputs opens the source files of every listed package outside the
+// standard library, and the go.mod files of their modules. The go command
+// does not see what a subprocess reads, but it does see what the test opens:
+// a test that checks packages through Load must run again, not be answered
+// from the test cache, when one of these files changes.
+func (l *Listing) recordInputs() {
+	for _, p := range l.Packages {
+		if p.Standard {
+			continue
+		}
+		files := p.GoFiles
+		if p.Module != nil && p.Module.GoMod != "" {
+			files = append(slices.Clip(files), p.Module.GoMod)
+		}
+		for _, name := range files {
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(p.Dir, name)
+			}
+			if f, err := os.Open(name); err == nil {
+				_ = f.Close() // read-only; the open is what counts
+			}
+		}
+	}
 }
 
 // Go runs the go command in dir and returns its standard output; on failure
