@@ -63,7 +63,12 @@ func errprioRoundTripOurs(ctx context.Context, err error) (error, error) {
 	if eErr != nil {
 		return nil, eErr
 	}
-	return errprio.Decode(ctx, data)
+	decoded := errprio.Decode(ctx, data)
+	var wireErr *errprio.WireError
+	if stderrors.As(decoded, &wireErr) {
+		return nil, decoded
+	}
+	return decoded, nil
 }
 
 func benchErrprioRoundTrip(b *testing.B, err error) {

@@ -112,7 +112,7 @@ func benchRoundTrip(b *testing.B, c *Codec, err error) {
 		if encErr != nil {
 			b.Fatal(encErr)
 		}
-		decoded, decErr := c.Decode(ctx, data)
+		decoded, decErr := splitDecode(c, ctx, data)
 		if decErr != nil {
 			b.Fatal(decErr)
 		}

@@ -129,6 +129,25 @@ func Retryable(err error) bool {
 	return s != nil && s.Retryable
 }
 
+// WireCode reports the code [CodeOf] picks for err and the priority the
+// process that encoded it gave that code, when the code arrived on the
+// wire: ok is true when the code wrapper that decides CodeOf was decoded
+// by [Codec.Decode] (or any cockroachdb/errors decoder), and false for a
+// code attached in this process, for an error without a code and for nil.
+//
+// [PriorityOf] ranks a code by this process's registry first and falls
+// back on the sender's priority only for codes it never registered, so
+// WireCode is how a relay or a test sees what the sender said: a relay
+// that forwards the code in its own protocol (a header, a status detail)
+// forwards sent, and a test checks what crossed the wire.
+func WireCode(err error) (code Code, sent Priority, ok bool) {
+	if err == nil {
+		return "", PriorityNone, false
+	}
+	c := rank(err)
+	return c.code, c.sent, c.sent > 0
+}
+
 // rank walks the tree of a non-nil err. A tree whose only leaves are
 // multi-cause errors with nil causes offers nothing; it counts as
 // uncategorized.
@@ -136,22 +155,24 @@ func rank(err error) choice {
 	var c choice
 	c.walk(err, false)
 	if c.prio == PriorityNone {
-		c = choice{CodeUncategorized, PriorityNonRetriable}
+		c = choice{code: CodeUncategorized, prio: PriorityNonRetriable}
 	}
 	return c
 }
 
-// choice is the candidate CodeOf and PriorityOf keep while walking.
+// choice is the candidate CodeOf and PriorityOf keep while walking, with
+// the priority its sender gave it when it was decoded (see WireCode).
 type choice struct {
 	code Code
 	prio Priority
+	sent Priority
 }
 
 // offer keeps the candidate when it ranks strictly higher, so that among
 // equals the first one offered (depth-first) stays.
-func (c *choice) offer(code Code, p Priority) {
+func (c *choice) offer(code Code, p, sent Priority) {
 	if p > c.prio {
-		c.code, c.prio = code, p
+		c.code, c.prio, c.sent = code, p, sent
 	}
 }
 
@@ -164,7 +185,7 @@ func (c *choice) walk(err error, covered bool) {
 	for err != nil {
 		switch e := err.(type) {
 		case *withCode:
-			c.offer(e.code, e.priority())
+			c.offer(e.code, e.priority(), e.sent)
 			covered = true
 			err = e.cause
 		case interface{ Unwrap() error }:
@@ -184,7 +205,7 @@ func (c *choice) walk(err error, covered bool) {
 			err = nil
 		}
 		if err == nil && !covered {
-			c.offer(CodeUncategorized, PriorityNonRetriable)
+			c.offer(CodeUncategorized, PriorityNonRetriable, PriorityNone)
 		}
 	}
 }

@@ -38,7 +38,7 @@ func Encode(ctx context.Context, err error) ([]byte, error) {
 }
 
 // Decode is [Codec.Decode] with [DefaultOptions].
-func Decode(ctx context.Context, data []byte) (error, error) {
+func Decode(ctx context.Context, data []byte) error {
 	return defaultCodec.Decode(ctx, data)
 }
 
@@ -77,9 +77,17 @@ func (c *Codec) Encode(ctx context.Context, err error) ([]byte, error) {
 }
 
 // Decode turns bytes produced by Encode (or by errors.EncodeError and
-// Marshal anywhere) back into an error. The first result is the decoded
-// error; the second reports input that could not be decoded, and is a
-// [*WireError] matching [ErrMalformed] or [ErrLimit].
+// Marshal anywhere) back into the error they carry, and returns it.
+//
+// It returns one error, whichever way things went, because a caller has
+// one thing to do with either (return it, log it, branch on its code) and
+// two results of type error are too easy to swap. Input that is not a
+// valid encoding yields a [*WireError] matching [ErrMalformed] or
+// [ErrLimit], wrapped with [CodeInternal]: the sender is broken or
+// incompatible, which is nobody's fault on this side and no retry fixes.
+// Tell it apart from a decoded error with errors.As(err, &wireErr) or
+// errors.Is(err, ErrMalformed) from the standard library: no decoded
+// error is a *WireError of this process.
 //
 // Types this process registered with cockroachdb/errors (including this
 // package's code wrapper and combined errors) come back as themselves, so
@@ -87,35 +95,46 @@ func (c *Codec) Encode(ctx context.Context, err error) ([]byte, error) {
 // that keep their message, type name and payload: errors.Is from
 // cockroachdb/errors still matches them against local sentinels (by type
 // name and message, or errors.Mark), CodeOf and PriorityOf still rank them
-// (the code travels in its own wrapper), and Encode sends them on
-// unchanged.
+// (the code travels in its own wrapper, see [WireCode]), and Encode sends
+// them on unchanged.
 //
 // Empty data decodes to nil. Anything else that is not a valid encoding
-// yields an error, never a panic: input over Options.MaxBytes is refused
-// before it is read; the nesting depth and node count are checked in one
-// pass over the bytes before anything is allocated; and a panic inside a
-// registered decoder is recovered and reported as ErrMalformed.
-func (c *Codec) Decode(ctx context.Context, data []byte) (decoded error, err error) {
+// is reported, never a panic: input over Options.MaxBytes is refused
+// before it is read; the nesting depth and the entries counted against
+// MaxNodes are checked in one pass over the bytes before anything is
+// allocated; and a panic inside a registered decoder is recovered and
+// reported as ErrMalformed.
+func (c *Codec) Decode(ctx context.Context, data []byte) error {
+	werr, decoded := c.decode(ctx, data)
+	if werr != nil {
+		return WithCode(werr, CodeInternal)
+	}
+	return decoded
+}
+
+// decode returns why data could not be decoded, or else the decoded
+// error.
+func (c *Codec) decode(ctx context.Context, data []byte) (werr *WireError, decoded error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
 	if len(data) > c.opts.MaxBytes {
-		return nil, overLimit("decode", -1, fmt.Sprintf("input is %d bytes, more than Options.MaxBytes = %d", len(data), c.opts.MaxBytes))
+		return overLimit("decode", -1, fmt.Sprintf("input is %d bytes, more than Options.MaxBytes = %d", len(data), c.opts.MaxBytes)), nil
 	}
 	s := scanner{maxDepth: c.opts.MaxDepth, maxNodes: c.opts.MaxNodes}
-	if werr := s.errorNode(data, 0, 1); werr != nil {
-		return nil, werr
+	if err := s.errorNode(data, 0, 1); err != nil {
+		return err.(*WireError), nil
 	}
 	var enc errbase.EncodedError
 	if uerr := enc.Unmarshal(data); uerr != nil {
-		return nil, malformed("decode", -1, "protobuf: "+uerr.Error())
+		return malformed("decode", -1, "protobuf: "+uerr.Error()), nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			decoded, err = nil, malformed("decode", -1, fmt.Sprintf("a registered error decoder panicked: %v", r))
+			werr, decoded = malformed("decode", -1, fmt.Sprintf("a registered error decoder panicked: %v", r)), nil
 		}
 	}()
-	return errbase.DecodeError(ctx, enc), nil
+	return nil, errbase.DecodeError(ctx, enc)
 }
 
 // checkTree enforces MaxDepth and MaxNodes on an encoding about to be

@@ -118,9 +118,9 @@
 // fields) and rejects the structures that would make the library panic,
 // so that one Decode allocates under 9 MiB whatever it is fed (the bound
 // is stated on [Options].MaxBytes); a panic in a registered
-// decoder is recovered. Bad input yields a [*WireError] matching
-// [ErrMalformed] or [ErrLimit] that names the byte offset and what was
-// wrong; Encode refuses to produce what Decode would refuse. The fuzz
+// decoder is recovered. Decode returns a single error: bad input yields a
+// [*WireError], coded [CodeInternal], that matches [ErrMalformed] or
+// [ErrLimit] and names the byte offset and what was wrong; Encode refuses to produce what Decode would refuse. The fuzz
 // target FuzzDecode starts from real encodings in testdata/.
 //
 // # Extending it

@@ -131,7 +131,9 @@ func Example_httpHop() {
 }
 
 // A node that does not know an error's type still ranks it, and relays it
-// unchanged: the code travels in errprio's own wrapper.
+// unchanged: the code travels in errprio's own wrapper. Bytes that are not
+// an encoding come back as an error of their own, a *WireError with code
+// XX000.
 func ExampleDecode() {
 	ctx := context.Background()
 	data, err := errprio.Encode(ctx, errprio.WithCode(fmt.Errorf("commit: %w", stderrors.New("lease expired")), errprio.CodeCannotConnectNow))
@@ -139,19 +141,33 @@ func ExampleDecode() {
 		fmt.Println(err)
 		return
 	}
-	decoded, err := errprio.Decode(ctx, data)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	decoded := errprio.Decode(ctx, data)
 	fmt.Println(decoded, "|", errprio.CodeOf(decoded), "| retry:", errprio.Retryable(decoded))
 	again, _ := errprio.Encode(ctx, decoded)
 	fmt.Println("relayed byte for byte:", string(again) == string(data))
 
-	_, err = errprio.Decode(ctx, data[:len(data)-3])
-	fmt.Println(err)
+	bad := errprio.Decode(ctx, data[:len(data)-3])
+	var wireErr *errprio.WireError
+	fmt.Println(stderrors.As(bad, &wireErr), errprio.CodeOf(bad), wireErr.Offset)
+	fmt.Println(bad)
 	// Output:
 	// commit: lease expired | 57P03 | retry: true
 	// relayed byte for byte: true
+	// true XX000 1
 	// errprio: decode: malformed encoding at byte 1: length runs past the end of the enclosing message
+}
+
+// A relay or a test reads the code and the priority its sender put on
+// the wire; a code made here has none.
+func ExampleWireCode() {
+	ctx := context.Background()
+	local := errprio.WithCode(stderrors.New("gone"), errprio.CodeNoData)
+	data, _ := errprio.Encode(ctx, local)
+	code, sent, ok := errprio.WireCode(errprio.Decode(ctx, data))
+	fmt.Println(code, sent, ok)
+	code, _, ok = errprio.WireCode(local)
+	fmt.Println(code, ok)
+	// Output:
+	// 02000 unambiguous true
+	// 02000 false
 }

@@ -43,7 +43,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		decoded, err := codec.Decode(ctx, data)
+		decoded, err := splitDecode(codec, ctx, data)
 		if err != nil {
 			var we *WireError
 			if decoded != nil || !errors.As(err, &we) {

@@ -2,6 +2,7 @@ package errprio
 
 import (
 	"context"
+	stderrors "errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -70,4 +71,16 @@ func init() {
 		}
 		return &testWrapper{cause: cause, Tag: p.Msg}
 	})
+}
+
+// splitDecode separates what c.Decode returns into the decoded error and
+// the error reporting bad input (a *WireError wrapped with a code), for
+// tests that check either.
+func splitDecode(c *Codec, ctx context.Context, data []byte) (decoded, bad error) {
+	err := c.Decode(ctx, data)
+	var we *WireError
+	if stderrors.As(err, &we) {
+		return nil, err
+	}
+	return err, nil
 }

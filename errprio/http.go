@@ -115,13 +115,14 @@ func (c *Codec) ReadHTTP(resp *http.Response) error {
 		if resp.Request != nil {
 			ctx = resp.Request.Context()
 		}
-		decoded, decErr := c.Decode(ctx, body)
-		if decErr == nil && decoded != nil {
-			return decoded
-		}
-		herr.Err = decErr
-		if decErr == nil {
+		werr, decoded := c.decode(ctx, body)
+		switch {
+		case werr != nil:
+			herr.Err = werr
+		case decoded == nil:
 			herr.Err = errors.New("errprio: ReadHTTP: empty error body")
+		default:
+			return decoded
 		}
 	}
 	return WithCode(herr, code)

@@ -162,7 +162,7 @@ func measureDecode(t *testing.T, c *Codec, data []byte) (decodeCost, error) {
 	var before, after, held runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	decoded, err := c.Decode(ctx, data)
+	decoded, err := splitDecode(c, ctx, data)
 	runtime.ReadMemStats(&after)
 	runtime.GC()
 	runtime.ReadMemStats(&held)
@@ -221,7 +221,7 @@ func TestDecodeRefusesMegabyteOfEmptyStrings(t *testing.T) {
 	strs := make([]string, (1<<20-256)/2)
 	data := marshalNode(t, leafNode("", unknownDetails(strs, nil)))
 	require.Less(t, len(data), 1<<20)
-	decoded, err := Decode(context.Background(), data)
+	decoded, err := splitDecode(defaultCodec, context.Background(), data)
 	require.Nil(t, decoded)
 	require.ErrorIs(t, err, ErrLimit)
 	require.Contains(t, err.Error(), "more than Options.MaxNodes = 10000 error layers, reportable strings and payload fields")

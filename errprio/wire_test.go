@@ -26,7 +26,7 @@ func roundTrip(t testing.TB, err error) (data []byte, decoded error) {
 	t.Helper()
 	data, encErr := Encode(context.Background(), err)
 	require.NoError(t, encErr)
-	decoded, decErr := Decode(context.Background(), data)
+	decoded, decErr := splitDecode(defaultCodec, context.Background(), data)
 	require.NoError(t, decErr)
 	return data, decoded
 }
@@ -144,7 +144,7 @@ func TestRelayThroughUnknowingProcess(t *testing.T) {
 
 	knowsTestTypes.Store(false)
 	t.Cleanup(func() { knowsTestTypes.Store(true) })
-	atB, err := Decode(ctx, bytesA)
+	atB, err := splitDecode(defaultCodec, ctx, bytesA)
 	require.NoError(t, err)
 	var l *testLeaf
 	var w *testWrapper
@@ -163,7 +163,7 @@ func TestRelayThroughUnknowingProcess(t *testing.T) {
 	require.NoError(t, err)
 
 	knowsTestTypes.Store(true)
-	atC, err := Decode(ctx, bytesB)
+	atC, err := splitDecode(defaultCodec, ctx, bytesB)
 	require.NoError(t, err)
 	require.True(t, errors.As(atC, &l))
 	require.Equal(t, *leaf, *l)
@@ -217,7 +217,7 @@ func TestGoldenEncodings(t *testing.T) {
 		golden, err := os.ReadFile(path)
 		require.NoError(t, err, "run go test -run TestGoldenEncodings -update to create it")
 		require.Equal(t, golden, data, "the wire format of %q changed; if on purpose, run with -update", name)
-		decoded, err := codec.Decode(ctx, golden)
+		decoded, err := splitDecode(codec, ctx, golden)
 		require.NoError(t, err)
 		require.Equal(t, want.Error(), decoded.Error())
 		require.Equal(t, Flatten(want), Flatten(decoded))
@@ -327,7 +327,7 @@ func TestDecodeBadInput(t *testing.T) {
 		{"decoder panics", secondaryWithEmptyPayload(t), ErrMalformed, "a registered error decoder panicked"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			decoded, err := Decode(ctx, tc.data)
+			decoded, err := splitDecode(defaultCodec, ctx, tc.data)
 			require.Nil(t, decoded)
 			require.ErrorIs(t, err, tc.kind)
 			var we *WireError
@@ -341,13 +341,13 @@ func TestDecodeBadInput(t *testing.T) {
 	t.Run("a wider limit admits what the default refuses", func(t *testing.T) {
 		c, err := NewCodec(Options{MaxBytes: 1 << 20, MaxDepth: 20_000, MaxNodes: 30_000})
 		require.NoError(t, err)
-		decoded, err := c.Decode(ctx, deepEncoding(10_000))
+		decoded, err := splitDecode(c, ctx, deepEncoding(10_000))
 		require.NoError(t, err)
 		require.Equal(t, CodeUncategorized, CodeOf(decoded))
 	})
 
 	t.Run("empty is nil", func(t *testing.T) {
-		decoded, err := Decode(ctx, nil)
+		decoded, err := splitDecode(defaultCodec, ctx, nil)
 		require.NoError(t, err)
 		require.Nil(t, decoded)
 	})
@@ -357,7 +357,7 @@ func TestDecodeBadInput(t *testing.T) {
 		data, err := Encode(ctx, stderrors.Join(g.tree(4), g.tree(4), WithCode(errors.New("x"), CodeInternal)))
 		require.NoError(t, err)
 		for i := 1; i < len(data); i++ {
-			decoded, err := Decode(ctx, data[:i])
+			decoded, err := splitDecode(defaultCodec, ctx, data[:i])
 			if err != nil {
 				require.Nil(t, decoded)
 				var we *WireError
@@ -375,7 +375,7 @@ func TestDecodeBadInput(t *testing.T) {
 			for i := range data {
 				data[i] = byte(r.Uint32())
 			}
-			decoded, err := Decode(ctx, data)
+			decoded, err := splitDecode(defaultCodec, ctx, data)
 			require.True(t, (decoded == nil) != (err == nil) || len(data) == 0, "data %x", data)
 		}
 	})
@@ -406,7 +406,7 @@ func TestDecodeBadInput(t *testing.T) {
 
 func mustDecode(t *testing.T, data []byte) error {
 	t.Helper()
-	decoded, err := Decode(context.Background(), data)
+	decoded, err := splitDecode(defaultCodec, context.Background(), data)
 	require.NoError(t, err)
 	require.NotNil(t, decoded)
 	return decoded
@@ -506,7 +506,7 @@ func TestDropStacks(t *testing.T) {
 	require.Less(t, len(slim), len(full))
 	require.Contains(t, string(full), "wire_test.go", "the full encoding holds the stack traces")
 	require.NotContains(t, string(slim), "wire_test.go", "DropStacks removes every stack trace")
-	decoded, err := Decode(ctx, slim)
+	decoded, err := splitDecode(defaultCodec, ctx, slim)
 	require.NoError(t, err)
 	require.Equal(t, orig.Error(), decoded.Error())
 	require.Equal(t, Flatten(orig), Flatten(decoded))
