@@ -27,7 +27,8 @@ type TB interface {
 const closestShown = 3
 
 // AssertEnqueued fails the test (Errorf, then FailNow) unless an enqueued
-// job of src matches m, and returns the oldest such job. The failure names
+// job of src (a job in m.State, when set) matches m, and returns the
+// oldest such job. The failure names
 // the match and prints the closest enqueued jobs with each field that
 // differs. Lookups by Kind use the store's index by kind.
 func AssertEnqueued(t TB, src Recorded, m Match) *JobRow {
@@ -44,7 +45,7 @@ func AssertEnqueued(t TB, src Recorded, m Match) *JobRow {
 	}
 	st.mu.Unlock()
 	if len(found) == 0 {
-		t.Errorf("testmode: no enqueued job matches %v\n%s", m, why)
+		t.Errorf("testmode: no %s job matches %v\n%s", mt.scope(), m, why)
 		t.FailNow()
 		return nil
 	}
@@ -52,7 +53,7 @@ func AssertEnqueued(t TB, src Recorded, m Match) *JobRow {
 }
 
 // RefuteEnqueued fails the test (Errorf, then FailNow) when an enqueued job
-// of src matches m, naming the jobs that do.
+// of src (a job in m.State, when set) matches m, naming the jobs that do.
 func RefuteEnqueued(t TB, src Recorded, m Match) {
 	t.Helper()
 	mt, st := prepareAssert(t, "RefuteEnqueued", src, m)
@@ -67,13 +68,12 @@ func RefuteEnqueued(t TB, src Recorded, m Match) {
 	}
 }
 
+// scopeOf is matcher.scope for a Match.
+func scopeOf(m Match) string { return (&matcher{m: m}).scope() }
+
 func refuteFailed(t TB, m Match, found []*JobRow) {
 	t.Helper()
-	msg := fmt.Sprintf("testmode: want no enqueued job matching %v, found %d:", m, len(found))
-	for _, row := range found[:min(len(found), 10)] {
-		msg += fmt.Sprintf("\n  job %d (kind %q, queue %q, args %s, state %s)", row.ID, row.Kind, row.Queue, row.EncodedArgs, row.State)
-	}
-	t.Errorf("%s", msg)
+	t.Errorf("testmode: want no %s job matching %v, found %d:%s", scopeOf(m), m, len(found), listJobs(found))
 	t.FailNow()
 }
 
@@ -182,9 +182,10 @@ func argsFailed(t TB, kind string, rows []*JobRow, err error, ended string) {
 	t.FailNow()
 }
 
-// AllEnqueued returns the enqueued jobs of src that match m, oldest first.
-// It returns an error for an invalid Match (a negative Delta, Args or Meta
-// that do not encode as JSON).
+// AllEnqueued returns the enqueued jobs of src (the jobs in m.State, when
+// set) that match m, oldest first. It returns an error for a nil source
+// (see Recorded) and for an invalid Match (a negative Delta or
+// MaxAttempts, an unknown State, Args or Meta that do not encode as JSON).
 func AllEnqueued(src Recorded, m Match) ([]*JobRow, error) {
 	st, err := sourceStore("AllEnqueued", src)
 	if err != nil {
@@ -283,7 +284,7 @@ func (w Waiter) AssertEnqueued(ctx context.Context, t TB, src Recorded, m Match)
 	st.mu.Lock()
 	why := st.closest(mt, closestShown)
 	st.mu.Unlock()
-	t.Errorf("testmode: no enqueued job matches %v %s\n%s", m, ended, why)
+	t.Errorf("testmode: no %s job matches %v %s\n%s", mt.scope(), m, ended, why)
 	t.FailNow()
 	return nil
 }

@@ -68,7 +68,10 @@ type Config struct {
 // DefaultConfig returns a configuration in Disabled mode with an empty
 // Workers registry, 20 attempts per job and 100 inline snoozes. It does
 // not validate until Engine is set or Mode changed: the engine is the one
-// thing that has no sensible default.
+// thing that has no sensible default. A test client needs no engine: with
+// Mode Manual or Inline, Engine may stay nil, and an insert that would
+// need it (under WithMode(ctx, Disabled)) fails with ErrNoEngine, saying
+// so.
 func DefaultConfig() Config {
 	return Config{
 		Mode:             Disabled,
@@ -242,7 +245,7 @@ func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobR
 	switch mode {
 	case Disabled:
 		if c.cfg.Engine == nil {
-			return nil, fmt.Errorf("testmode: Insert: %w", ErrNoEngine)
+			return nil, c.noEngine("Insert")
 		}
 		var out []*JobRow
 		if me, ok := c.cfg.Engine.(*MemoryEngine); ok && r.takes(args) {
@@ -309,7 +312,7 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 	switch mode {
 	case Disabled:
 		if c.cfg.Engine == nil {
-			return nil, fmt.Errorf("testmode: InsertMany: %w", ErrNoEngine)
+			return nil, c.noEngine("InsertMany")
 		}
 		var out []*JobRow
 		if args != nil {
@@ -338,6 +341,14 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 		}
 		return out, errors.Join(errs...)
 	}
+}
+
+// noEngine is the error of an insert in Disabled mode by a client built
+// without an Engine.
+func (c *Client) noEngine(op string) error {
+	return fmt.Errorf("testmode: %s: %w: the client was built without Config.Engine (for %s mode), and the "+
+		"insert's context selects Disabled through WithMode; insert under WithMode(ctx, testmode.Manual) "+
+		"or Inline, or give the client an Engine", op, ErrNoEngine, c.cfg.Mode)
 }
 
 // build validates one job and returns its row, not yet stored, and the

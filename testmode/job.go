@@ -62,6 +62,15 @@ func (s State) Final() bool {
 	return s == StateCompleted || s == StateCancelled || s == StateDiscarded
 }
 
+// valid reports whether s is one of the job states.
+func (s State) valid() bool {
+	switch s {
+	case StateAvailable, StateScheduled, StateRetryable, StateRunning, StateCompleted, StateCancelled, StateDiscarded:
+		return true
+	}
+	return false
+}
+
 // enqueued reports whether a job in state s will run.
 func (s State) enqueued() bool {
 	return s == StateAvailable || s == StateScheduled || s == StateRetryable

@@ -2,6 +2,7 @@ package testmode
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,8 @@ const DefaultDelta = time.Second
 
 // Match describes the jobs an assertion looks for. Every field that is set
 // must match; zero fields match anything. Only enqueued jobs (available,
-// scheduled or retryable) are considered.
+// scheduled or retryable) are considered, unless State names another
+// state.
 type Match struct {
 	// Kind is the args' kind.
 	Kind string
@@ -59,8 +61,25 @@ type Match struct {
 	// Delta is the tolerance of ScheduledAt and ScheduledIn; 0 means
 	// DefaultDelta. It must not be negative.
 	Delta time.Duration
-	// Tags must all be among the job's tags.
+	// Tags must all be among the job's tags (a subset, as Oban's tags),
+	// unless ExactTags is set.
 	Tags []string
+	// ExactTags makes Tags an exact comparison, as River's
+	// RequireInsertedOpts.Tags: the job's tags must equal Tags, in order;
+	// with no Tags, the job must have none.
+	ExactTags bool
+	// State, when set, selects jobs in that state instead of the enqueued
+	// ones, so a finished job (StateCompleted, StateCancelled,
+	// StateDiscarded) or one whose attempt is running (StateRunning) can
+	// be asserted on when asked for explicitly. With State empty, only
+	// enqueued jobs (available, scheduled or retryable) match.
+	State State
+	// Attempt is the number of attempts the job has started; nil matches
+	// any, as 0 (never run) is an attempt count.
+	Attempt *int
+	// MaxAttempts is the job's MaxAttempts; 0 matches any. It must not be
+	// negative.
+	MaxAttempts int
 	// Meta is compared with the job's meta as a deep subset, like Args,
 	// except for numbers: the job's are float64s (see InsertOpts.Meta), so
 	// a number here matches the float64 it stands for, and an integer that
@@ -71,33 +90,18 @@ type Match struct {
 // String lists the fields that are set.
 func (m Match) String() string {
 	var parts []string
-	add := func(k, v string) { parts = append(parts, k+": "+v) }
-	if m.Kind != "" {
-		add("Kind", strconv.Quote(m.Kind))
-	}
-	if m.Args != nil {
-		add("Args", showJSON(normalizeOrShow(m.Args)))
-	}
-	if m.Queue != "" {
-		add("Queue", strconv.Quote(m.Queue))
-	}
-	if m.Priority != nil {
-		add("Priority", strconv.Itoa(*m.Priority))
-	}
-	if !m.ScheduledAt.IsZero() {
-		add("ScheduledAt", m.ScheduledAt.Format(time.RFC3339Nano))
-	}
-	if m.ScheduledIn != 0 {
-		add("ScheduledIn", m.ScheduledIn.String())
-	}
-	if m.Delta != 0 {
-		add("Delta", m.Delta.String())
-	}
-	if m.Tags != nil {
-		add("Tags", fmt.Sprintf("%q", m.Tags))
+	delta := cmp.Or(m.Delta, DefaultDelta)
+	for i := range fields {
+		f := &fields[i]
+		if f.set(&m) {
+			parts = append(parts, f.name+": "+f.want(&m, delta))
+		}
+		if f.name == "Kind" && m.Args != nil {
+			parts = append(parts, "Args: "+showJSON(normalizeOrShow(m.Args)))
+		}
 	}
 	if m.Meta != nil {
-		add("Meta", showJSON(normalizeOrShow(m.Meta)))
+		parts = append(parts, "Meta: "+showJSON(normalizeOrShow(m.Meta)))
 	}
 	return "Match{" + strings.Join(parts, ", ") + "}"
 }
@@ -116,6 +120,8 @@ type matcher struct {
 	args  any // normalized m.Args, or nil
 	meta  any // normalized m.Meta, or nil
 	delta time.Duration
+	// set are the fields m constrains.
+	set []*field
 	// needles are JSON texts that the encoded args of every matching job
 	// contain when they hold no escape sequence (see addNeedles): a scan
 	// rejects most jobs by them without decoding their args.
@@ -130,6 +136,17 @@ func compile(m Match) (*matcher, error) {
 	}
 	if mt.delta == 0 {
 		mt.delta = DefaultDelta
+	}
+	if m.MaxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("field MaxAttempts = %d: must be >= 0", m.MaxAttempts))
+	}
+	if m.State != "" && !m.State.valid() {
+		errs = append(errs, fmt.Errorf("field State = %q: not a job state", m.State))
+	}
+	for i := range fields {
+		if fields[i].set(&m) {
+			mt.set = append(mt.set, &fields[i])
+		}
 	}
 	if m.Args != nil {
 		n, err := normalize(m.Args)
@@ -230,20 +247,12 @@ func (mt *matcher) matches(rec *record) bool {
 			}
 		}
 	}
-	row := rec.row
-	switch {
-	case mt.m.Kind != "" && row.Kind != mt.m.Kind,
-		mt.m.Queue != "" && row.Queue != mt.m.Queue,
-		mt.m.Priority != nil && row.Priority != *mt.m.Priority,
-		!mt.m.ScheduledAt.IsZero() && absDur(row.ScheduledAt.Sub(mt.m.ScheduledAt)) > mt.delta,
-		mt.m.ScheduledIn != 0 && absDur(row.ScheduledAt.Sub(row.InsertedAt)-mt.m.ScheduledIn) > mt.delta:
-		return false
-	}
-	for _, tag := range mt.m.Tags {
-		if !slices.Contains(row.Tags, tag) {
+	for _, f := range mt.set {
+		if f.differs(mt, rec) {
 			return false
 		}
 	}
+	row := rec.row
 	if mt.meta != nil {
 		var got any = map[string]any{}
 		if row.Meta != nil {
@@ -270,26 +279,9 @@ func (mt *matcher) diff(rec *record) []string {
 	add := func(field, got, want string) {
 		out = append(out, field+": got "+got+", want "+want)
 	}
-	if mt.m.Kind != "" && row.Kind != mt.m.Kind {
-		add("Kind", strconv.Quote(row.Kind), strconv.Quote(mt.m.Kind))
-	}
-	if mt.m.Queue != "" && row.Queue != mt.m.Queue {
-		add("Queue", strconv.Quote(row.Queue), strconv.Quote(mt.m.Queue))
-	}
-	if p := mt.m.Priority; p != nil && row.Priority != *p {
-		add("Priority", strconv.Itoa(row.Priority), strconv.Itoa(*p))
-	}
-	if at := mt.m.ScheduledAt; !at.IsZero() && absDur(row.ScheduledAt.Sub(at)) > mt.delta {
-		add("ScheduledAt", row.ScheduledAt.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano)+" ± "+mt.delta.String())
-	}
-	if in := mt.m.ScheduledIn; in != 0 {
-		if got := row.ScheduledAt.Sub(row.InsertedAt); absDur(got-in) > mt.delta {
-			add("ScheduledIn", got.String(), in.String()+" ± "+mt.delta.String())
-		}
-	}
-	for _, tag := range mt.m.Tags {
-		if !slices.Contains(row.Tags, tag) {
-			add("Tags", fmt.Sprintf("%q", row.Tags), "to contain "+strconv.Quote(tag))
+	for _, f := range mt.set {
+		if f.differs(mt, rec) {
+			add(f.name, f.got(rec), f.want(&mt.m, mt.delta))
 		}
 	}
 	if mt.meta != nil {
@@ -467,7 +459,25 @@ func absDur(d time.Duration) time.Duration {
 	return d
 }
 
-// find returns the enqueued jobs of s that match, in insertion order. The
+// scope names the jobs the match looks at, for messages: "enqueued", or
+// "recorded" when State selects them.
+func (mt *matcher) scope() string {
+	if mt.m.State == "" {
+		return "enqueued"
+	}
+	return "recorded"
+}
+
+// inScope reports whether rec is among the jobs the match looks at: the
+// enqueued ones, or those in its State.
+func (mt *matcher) inScope(rec *record) bool {
+	if mt.m.State == "" {
+		return rec.enq
+	}
+	return rec.state() == mt.m.State
+}
+
+// find returns the jobs of s in the match's scope (inScope) that match, in insertion order. The
 // caller holds s.mu.
 func (s *Store) find(mt *matcher, limit int) []*JobRow {
 	recs := s.recs
@@ -476,7 +486,7 @@ func (s *Store) find(mt *matcher, limit int) []*JobRow {
 	}
 	var out []*JobRow
 	for _, rec := range recs {
-		if !rec.enq || !mt.matches(rec) {
+		if !mt.inScope(rec) || !mt.matches(rec) {
 			continue
 		}
 		out = append(out, rec.row)
@@ -497,19 +507,15 @@ func (s *Store) closest(mt *matcher, n int) string {
 	var cands []cand
 	states := map[State]int{}
 	for _, rec := range s.recs {
-		if !rec.enq {
-			st := rec.row.State
-			if st.enqueued() {
-				st = StateRunning // its snapshot is from before the attempt
-			}
-			states[st]++
+		if mt.m.State == "" && !rec.enq {
+			states[rec.state()]++
 			continue
 		}
 		cands = append(cands, cand{rec.row, mt.diff(rec)})
 	}
 	var b strings.Builder
 	if len(cands) == 0 {
-		fmt.Fprintf(&b, "no job is enqueued")
+		fmt.Fprintf(&b, "no job is %s", mt.scope())
 		if len(states) > 0 {
 			var parts []string
 			for _, st := range slices.Sorted(maps.Keys(states)) {
@@ -520,7 +526,7 @@ func (s *Store) closest(mt *matcher, n int) string {
 		return b.String()
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return len(cands[i].diffs) < len(cands[j].diffs) })
-	fmt.Fprintf(&b, "%d job(s) enqueued; closest:", len(cands))
+	fmt.Fprintf(&b, "%d job(s) %s; closest:", len(cands), mt.scope())
 	for _, c := range cands[:min(n, len(cands))] {
 		fmt.Fprintf(&b, "\n  job %d (kind %q, queue %q, args %s):", c.row.ID, c.row.Kind, c.row.Queue, c.row.EncodedArgs)
 		for _, d := range c.diffs {

@@ -42,6 +42,15 @@ type record struct {
 	docSet bool
 }
 
+// state is the job's state: its snapshot's, or StateRunning during an
+// attempt (the snapshot is then from before the attempt).
+func (rec *record) state() State {
+	if !rec.enq && rec.row.State.enqueued() {
+		return StateRunning
+	}
+	return rec.row.State
+}
+
 // Recorded is where the assertion helpers look for jobs: a *Store, or a
 // *Client, which stands for its own store (the jobs inserted with a
 // context that carries no store from WithMode). A nil Recorded, a nil
