@@ -48,8 +48,10 @@
 // the JSON key is the field's json name ("Queue" then "Limit", matched
 // case-insensitively like encoding/json). Supported leaf kinds are strings,
 // booleans, signed and unsigned integers, floats, [time.Duration] (written as
-// "1m30s"), []string (comma separated in flags and environment), and any type
-// implementing [encoding.TextUnmarshaler] (for example [slog.Level]). A field
+// "1m30s"), []string (comma separated in flags and environment, items
+// trimmed; an empty value is the empty list and an empty item an error),
+// and any type implementing [encoding.TextUnmarshaler] (for example
+// [slog.Level]). A field
 // tagged options:"-" is left out of all three loaders (a logger, a callback);
 // one tagged options:"jsononly" is left out of flags and environment (a map of
 // per-queue settings); any other field whose kind has no text form is an error

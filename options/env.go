@@ -19,6 +19,12 @@ import (
 // [errors.Join]; when any is found LoadEnv still sets the fields whose values
 // parsed. The prefix must not be empty, or every variable of the process
 // would be checked.
+//
+// A []string field takes a comma-separated list whose items are trimmed of
+// spaces: JOBS_TAGS="a, b" sets [a b]. An empty (or all-space) value sets an
+// empty list. An empty item ("a,,b", a leading or trailing comma, "a, ,b")
+// is an error naming the items, not dropped: it is usually a typo or a list
+// built from an unset variable. Flags follow the same rules.
 func LoadEnv(prefix string, opts any) error {
 	return loadEnv(os.Environ(), prefix, opts)
 }

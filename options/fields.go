@@ -128,12 +128,9 @@ func setText(v reflect.Value, s string) error {
 		return nil
 	}
 	if v.Type() == stringSliceType {
-		var parts []string
-		if s != "" {
-			parts = strings.Split(s, ",")
-			for i := range parts {
-				parts[i] = strings.TrimSpace(parts[i])
-			}
+		parts, err := splitList(s)
+		if err != nil {
+			return err
 		}
 		v.Set(reflect.ValueOf(parts))
 		return nil
@@ -175,6 +172,34 @@ func setText(v reflect.Value, s string) error {
 		return fmt.Errorf("%s has no text form", v.Type())
 	}
 	return nil
+}
+
+// splitList splits a comma-separated list and trims each item. An empty (or
+// all-space) text is the empty list; an empty item anywhere else ("a,,b",
+// ",a", "a,", "a, ,b") is an error, since it is almost always a stray comma
+// or a variable built from an unset one, and dropping it silently would hide
+// that.
+func splitList(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	var empty []string
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+		if parts[i] == "" {
+			empty = append(empty, strconv.Itoa(i+1))
+		}
+	}
+	if len(empty) > 0 {
+		what := "an empty item"
+		if len(empty) > 1 {
+			what = "empty items"
+		}
+		return nil, fmt.Errorf("%q has %s (%s of %d); remove the extra commas, or set an empty value for an empty list",
+			s, what, strings.Join(empty, ", "), len(parts))
+	}
+	return parts, nil
 }
 
 func numError(s string, t reflect.Type, err error) error {

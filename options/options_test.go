@@ -437,7 +437,7 @@ func TestLoadJSON(t *testing.T) {
 		"Timeout": "1m30s",
 		"level": "ERROR",
 		"HTTPServer": {"addr": ":7070"},
-		"Queues": {"mail": {"Limit": 3, "Timeout": 1000}},
+		"Queues": {"mail": {"Limit": 3, "Timeout": "1µs"}},
 		"tags": ["z"]
 	}`), &s)
 	require.NoError(t, err)
@@ -465,18 +465,19 @@ func TestLoadJSONBadInput(t *testing.T) {
 		{"unknown nested key", `{"HTTPServer": {"adr": "x"}}`, []string{`options: LoadJSON: unknown key "adr" in HTTPServer (did you mean "Addr"?)`}},
 		{"no suggestion", `{"zzzzzzzz": 1}`, []string{`options: LoadJSON: unknown key "zzzzzzzz" at the top level`}},
 		{"skipped field", `{"Logger": {}}`, []string{`options: LoadJSON: unknown key "Logger" at the top level`}},
-		{"duplicate", `{"Workers": 1, "workers": 2}`, []string{`options: LoadJSON: key "workers" at the top level repeats "Workers"`}},
-		{"null", `{"Workers": null}`, []string{`options: LoadJSON: key "Workers": null is not a value; remove the key to keep the current one`}},
-		{"wrong type", `{"Workers": "abc"}`, []string{`options: LoadJSON: key "Workers" (field Workers): "abc" (JSON string) is not a valid int`}},
-		{"overflow", `{"MaxAttempts": 300}`, []string{`options: LoadJSON: key "MaxAttempts" (field MaxAttempts): 300 is not a valid uint8 (wrong form or out of range)`}},
-		{"negative uint", `{"MaxAttempts": -1}`, []string{`options: LoadJSON: key "MaxAttempts" (field MaxAttempts): -1 is not a valid uint8 (wrong form or out of range)`}},
-		{"duration number", `{"Timeout": 5}`, []string{`options: LoadJSON: key "Timeout" (field Timeout): 5 is not a duration string such as "1m30s"`}},
-		{"bad duration", `{"Timeout": "5 parsecs"}`, []string{`options: LoadJSON: key "Timeout" (field Timeout): "5 parsecs" is not a valid duration (want a form like 1m30s)`}},
+		{"duplicate", `{"Workers": 1, "workers": 2}`, []string{`options: LoadJSON: key workers repeats Workers (keys match fields case-insensitively)`}},
+		{"null", `{"Workers": null}`, []string{`options: LoadJSON: key Workers: null is not a value; remove the key to keep the current one`}},
+		{"wrong type", `{"Workers": "abc"}`, []string{`options: LoadJSON: key Workers (field Workers): "abc" (JSON string) is not a valid int`}},
+		{"overflow", `{"MaxAttempts": 300}`, []string{`options: LoadJSON: key MaxAttempts (field MaxAttempts): 300 is not a valid uint8 (wrong form or out of range)`}},
+		{"negative uint", `{"MaxAttempts": -1}`, []string{`options: LoadJSON: key MaxAttempts (field MaxAttempts): -1 is not a valid uint8 (wrong form or out of range)`}},
+		{"duration number", `{"Timeout": 5}`, []string{`options: LoadJSON: key Timeout (field Timeout): 5 is not a duration string such as "1m30s"`}},
+		{"bad duration", `{"Timeout": "5 parsecs"}`, []string{`options: LoadJSON: key Timeout (field Timeout): "5 parsecs" is not a valid duration (want a form like 1m30s)`}},
 		{"nested not object", `{"HTTPServer": 3}`, []string{`options: LoadJSON: in HTTPServer: got 3, want a JSON object`}},
-		{"unknown key in map value", `{"Queues": {"q": {"Limt": 1}}}`, []string{`options: LoadJSON: key "Queues" (field Queues): {"q": {"Limt": 1}} is not a valid map[string]options_test.queue: json: unknown field "Limt"`}},
+		{"unknown key in map value", `{"Queues": {"q": {"Limt": 1}}}`, []string{`options: LoadJSON: unknown key "Limt" in Queues["q"] (did you mean "Limit"?)`}},
+		{"duration number in map value", `{"Queues": {"q": {"Timeout": 5}}}`, []string{`options: LoadJSON: key Queues["q"].Timeout (field Timeout): 5 is not a duration string such as "1m30s"`}},
 		{"several at once", `{"Workers": "x", "Ratio": true, "nope": 1}`, []string{
-			`options: LoadJSON: key "Workers" (field Workers): "x" (JSON string) is not a valid int`,
-			`options: LoadJSON: key "Ratio" (field Ratio): true (JSON bool) is not a valid float64`,
+			`options: LoadJSON: key Workers (field Workers): "x" (JSON string) is not a valid int`,
+			`options: LoadJSON: key Ratio (field Ratio): true (JSON bool) is not a valid float64`,
 			`options: LoadJSON: unknown key "nope" at the top level`,
 		}},
 	}
@@ -535,6 +536,7 @@ func FuzzLoadJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `{"workers": 7, "Timeout": "1m"}`, `{"HTTPServer": {"Addr": ""}}`,
 		`{"Queues": {"a": {"Limit": 1}}}`, `{"Workers": null}`, `[`, `{"a":1}{`,
+		`{"Queues":{"a":{"limit":1,"LIMIT":2}}}`, `{"Queues":{"a":null}}`, `{"Queues":{"a":{},"a":{}}}`, `{"Tags":["x",null]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -545,6 +547,10 @@ func FuzzLoadJSON(f *testing.F) {
 			t.Fatalf("error without package prefix: %v", err)
 		}
 		if err == nil {
+			// Nulls and repeated keys are refused at every depth.
+			if null, dup := scanJSON(data); null || dup {
+				t.Fatalf("accepted %q, which holds a null or a repeated key", data)
+			}
 			// A successful load leaves a value Diff and Validate can handle.
 			_ = options.Diff(defaults(), s).String()
 			_ = s.Validate()
@@ -592,4 +598,47 @@ func newFlagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// TestLoadEnvListItems pins how lists are read from the environment (and
+// from flags, which share the rules): items are trimmed, an empty value is
+// the empty list, and an empty item is an error naming it, never dropped.
+func TestLoadEnvListItems(t *testing.T) {
+	for _, c := range []struct {
+		val  string
+		want []string
+		err  string
+	}{
+		{"a", []string{"a"}, ""},
+		{" a , b ", []string{"a", "b"}, ""},
+		{"", nil, ""},
+		{"   ", nil, ""},
+		{",,a, b ,", nil, `",,a, b ," has empty items (1, 2, 5 of 5)`},
+		{"a,,b", nil, `"a,,b" has an empty item (2 of 3)`},
+		{"a,", nil, `"a," has an empty item (2 of 2)`},
+		{",a", nil, `",a" has an empty item (1 of 2)`},
+		{"a, ,b", nil, `"a, ,b" has an empty item (2 of 3)`},
+		{",", nil, `"," has empty items (1, 2 of 2)`},
+	} {
+		t.Run(c.val, func(t *testing.T) {
+			t.Setenv("SVC_TAGS", c.val)
+			s := defaults()
+			err := options.LoadEnv("SVC", &s)
+			fs := newFlagSet()
+			f := defaults()
+			require.NoError(t, options.BindFlags(fs, "svc", &f))
+			ferr := fs.Parse([]string{"-svc.tags=" + c.val})
+			if c.err == "" {
+				require.NoError(t, err)
+				require.Equal(t, c.want, s.Tags)
+				require.NoError(t, ferr)
+				require.Equal(t, c.want, f.Tags)
+				return
+			}
+			require.ErrorContains(t, err, "options: environment variable SVC_TAGS (field Tags): "+c.err)
+			require.ErrorContains(t, err, "remove the extra commas")
+			require.Equal(t, []string{"a", "b"}, s.Tags, "the field keeps its value")
+			require.ErrorContains(t, ferr, c.err)
+		})
+	}
 }
