@@ -70,11 +70,36 @@
 // WithMode gives the context a Store of its own, so parallel tests never
 // see each other's jobs even when they share one client; inserts under a
 // context without WithMode use the client's Config.Mode and its own store
-// (Client.Store). The helpers take a minimal TB interface, so code that
-// imports this package does not import testing: AssertEnqueued,
-// RefuteEnqueued, AssertEnqueuedArgs (typed), AllEnqueued, their waiting
-// forms through Within (AssertEnqueuedArgsWithin for the typed one),
-// PerformJob (one attempt of one worker, no client), and Drain.
+// (Client.Store). A test client needs no Engine: in Manual or Inline mode
+// Config.Engine may stay nil. The helpers take a minimal TB interface, so
+// code that imports this package does not import testing:
+//
+//   - AssertEnqueued, RefuteEnqueued and AllEnqueued, by Match: kind,
+//     args and meta as deep subsets (integers compared exactly), queue,
+//     priority, schedule, tags (a subset, or exact with ExactTags),
+//     Attempt, MaxAttempts, and State for jobs no longer enqueued;
+//   - AssertEnqueuedOnce (exactly one job, returned with typed args) and
+//     AssertEnqueuedInOrder (these jobs, in this order, nothing else);
+//   - AssertEnqueuedArgs (typed, by a function of the args);
+//   - the waiting forms through Within (AssertEnqueuedArgsWithin for the
+//     typed one);
+//   - PerformJob and PerformJobWith (one attempt of one worker, no client;
+//     the latter at a given attempt and time);
+//   - Drain (with DueBy to run what is due by a given time) and Summarize
+//     (its attempts by outcome).
+//
+// Given a nil source (a nil *Store from StoreFrom without WithMode, a nil
+// *Client) every helper fails the test, saying so.
+//
+// The examples show an Inline unit test (Example_inlineUnitTest), a Manual
+// integration test (Example_manualIntegrationTest), a production engine
+// (ExampleMemoryEngine), a backoff that reads the error
+// (Example_contextualBackoff), a client without an engine
+// (ExampleNewClient_withoutEngine), matching by state and by large
+// integers (ExampleMatch_state, ExampleMatch_largeIntegers), and
+// ExampleAssertEnqueuedOnce, ExampleAssertEnqueuedInOrder,
+// ExamplePerformJob, ExamplePerformJobWith, ExampleSummarize and
+// ExampleDefaultBackoff.
 //
 // Attempts are reported as JobSpan telemetry spans with the queue time, the
 // job's kind, queue and attempt, and the outcome; MemoryEngine also reports
@@ -107,4 +132,20 @@
 // keeps running in the background, where its engine's Stop names it as a
 // stuck task. Inline mode does not simulate concurrency: jobs run one at a
 // time, in the caller, as Oban's inline mode does.
+//
+// # Deliberate differences from Oban and River
+//
+// Each is pinned by the test named after it.
+//
+//	Oban or River                                testmode                                            pinned by
+//	Oban all_enqueued: newest first              AllEnqueued: oldest first (insertion order)         TestObanAllEnqueued
+//	Oban inline: retries never run, attempt 1    Inline: retries run to a final state, fake clock    TestInlineOutcomes
+//	Oban inline: uniqueness not checked          uniqueness holds in every mode                      TestUniqueEveryMode
+//	Oban: mode in the process dictionary         mode and store travel on the context                TestWithModeTravelsToGoroutines
+//	Oban assert_enqueued timeout: polls 10 ms    Within: waits on store changes, no polling          TestObanEventuallyEnqueued
+//	River: max attempts 25, priority 1..4        20 attempts (Oban's), priority 0..9                 TestDefaultMaxAttempts
+//	River RequireInserted: kind, any state       Match: args too; enqueued unless Match.State        TestMatchState
+//	River RequireInsertedOpts.Tags: exact        Tags: a subset (Oban); ExactTags for River's        TestMatchTagsSubsetOrExact
+//	River ScheduledAt: equal to the µs           ScheduledAt within Delta, 1 s by default (Oban)     TestObanAssertEnqueuedScheduledAtDelta
+//	both: a missing source errors or panics      every helper fails the test, saying what was nil    TestNilSourceFailsEveryHelper
 package testmode
