@@ -6,7 +6,8 @@
 //
 // It runs one checkout of a made-up shop: a checkout span with two child
 // spans, a stock reservation that succeeds and counts the items it reserved,
-// and a payment that fails (an exception span, status Error), plus a point
+// and a payment that fails with an errprio code (an exception span, status
+// Error, whose exception event names the code), plus a point
 // event that becomes a span event of the checkout. It needs no network and
 // exits 0 at once. It is a module of its own, so that the root module does
 // not depend on the OpenTelemetry SDK:
@@ -34,6 +35,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/ecopatterns/ecopatterns/errprio"
 	"github.com/ecopatterns/ecopatterns/telemetry"
 	"github.com/ecopatterns/ecopatterns/telemetry/otelbridge"
 )
@@ -77,7 +79,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	// The SDK, configured as any program configures it. WithSyncer exports
 	// each span as it ends, which suits a demo; a service uses
 	// WithBatcher and an OTLP exporter.
-	exporter, err := stdouttrace.New(stdouttrace.WithWriter(out), stdouttrace.WithPrettyPrint(), stdouttrace.WithoutTimestamps())
+	exporter, err := stdouttrace.New(stdouttrace.WithWriter(out), stdouttrace.WithPrettyPrint())
 	if err != nil {
 		return err
 	}
@@ -95,6 +97,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	// report to: here the shop's own spans, under the prefix "shop".
 	opts := otelbridge.DefaultOptions()
 	opts.TracerProvider, opts.MeterProvider = tp, mp
+	opts.ExceptionType = exceptionType
 	bridge, err := otelbridge.New(opts)
 	if err != nil {
 		return err
@@ -137,9 +140,25 @@ func checkout(ctx context.Context, reg *telemetry.Registry, items []string) erro
 		}
 		reg.Emit(ctx, couponApplied, nil, slog.String("code", "WELCOME10"))
 		return reg.Span(ctx, chargeSpan, []slog.Attr{slog.String("provider", "demo-pay")}, func(context.Context, *telemetry.Scope) error {
-			return fmt.Errorf("payment: %w", errDeclined)
+			// Coded: the card will be declined again, whoever retries.
+			return errprio.WithCode(fmt.Errorf("payment: %w", errDeclined), errprio.CodeInvalidInput)
 		})
 	})
+}
+
+// exceptionType names an exception, in the exception.type attribute, by
+// its errprio code, which says what to do about it (retry, fix the request,
+// fix a bug), and an error without a code by its innermost exported type,
+// as the bridge does by default.
+func exceptionType(err error) string {
+	code := errprio.CodeOf(err)
+	if code == errprio.CodeUncategorized {
+		return otelbridge.InnermostType(err)
+	}
+	if spec, ok := errprio.Lookup(code); ok {
+		return "errprio " + string(code) + " " + spec.Name
+	}
+	return "errprio " + string(code)
 }
 
 // metricLines describes the collected metrics compactly, one line per data

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -26,8 +27,30 @@ type span struct {
 		Key   string
 		Value struct{ Value any }
 	}
-	Events []struct{ Name string }
-	Status struct{ Code, Description string }
+	Events []struct {
+		Name       string
+		Attributes []struct {
+			Key   string
+			Value struct{ Value any }
+		}
+	}
+	Status    struct{ Code, Description string }
+	StartTime time.Time
+	EndTime   time.Time
+}
+
+// exceptionType returns the exception.type of the span's exception event.
+func (s span) exceptionType() any {
+	for _, e := range s.Events {
+		if e.Name == "exception" {
+			for _, a := range e.Attributes {
+				if a.Key == "exception.type" {
+					return a.Value.Value
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // attrs returns the span's attributes as a map.
@@ -62,7 +85,9 @@ func section(t *testing.T, out, from, to string) string {
 
 func TestRun(t *testing.T) {
 	var out strings.Builder
+	before := time.Now()
 	require.NoError(t, run(t.Context(), nil, &out))
+	after := time.Now()
 	s := out.String()
 
 	var spans []span
@@ -91,6 +116,14 @@ func TestRun(t *testing.T) {
 		require.Equal(t, checkout.SpanContext.TraceID, sp.SpanContext.TraceID, sp.Name)
 	}
 
+	// Real times, not the zero time of a golden form.
+	for _, sp := range spans {
+		require.False(t, sp.StartTime.Before(before), "%s starts at %v, before the run", sp.Name, sp.StartTime)
+		require.False(t, sp.EndTime.Before(sp.StartTime), "%s ends before it starts", sp.Name)
+		require.False(t, sp.EndTime.After(after), "%s ends at %v, after the run", sp.Name, sp.EndTime)
+	}
+	require.False(t, checkout.EndTime.Before(charge.EndTime), "the parent ends after its children")
+
 	require.Equal(t, "Unset", reserve.Status.Code)
 	require.Equal(t, map[string]any{"items": float64(3)}, reserve.attrs())
 	require.Empty(t, reserve.Events)
@@ -99,11 +132,13 @@ func TestRun(t *testing.T) {
 	require.Equal(t, "payment: card declined", charge.Status.Description)
 	require.Equal(t, map[string]any{"provider": "demo-pay", "kind": "error"}, charge.attrs())
 	require.Equal(t, []string{"exception"}, charge.eventNames())
+	require.Equal(t, "errprio 22023 invalid_parameter_value", charge.exceptionType(), "the code, not *fmt.wrapError")
 
 	require.Equal(t, "Error", checkout.Status.Code)
 	require.Equal(t, "payment: card declined", checkout.Status.Description)
 	require.Equal(t, map[string]any{"region": "eu", "kind": "error"}, checkout.attrs())
 	require.Equal(t, []string{"shop.coupon.applied", "exception"}, checkout.eventNames())
+	require.Equal(t, "errprio 22023 invalid_parameter_value", checkout.exceptionType())
 
 	require.Contains(t, s, "\n== checkout: payment: card declined\n")
 	_, metrics, _ := strings.Cut(s, "== metrics\n")

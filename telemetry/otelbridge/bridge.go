@@ -28,9 +28,6 @@ const (
 	// OutcomeKey is the metric attribute telling how a span ended: "stop" or
 	// "exception". It overrides a metadata attribute of the same key.
 	OutcomeKey = "outcome"
-	// exceptionStacktrace is the semantic-convention key of a stack trace
-	// on an exception span event.
-	exceptionStacktrace = "exception.stacktrace"
 	// abandoned is the status description of spans ended by EndOpenSpans.
 	abandoned = "otelbridge: span abandoned: its stop or exception event never reached the bridge"
 )
@@ -46,9 +43,10 @@ const (
 // it with [New] and attach it to a registry; one Bridge may be attached to
 // several registries. It is safe for concurrent use.
 type Bridge struct {
-	tracer trace.Tracer
-	insts  *instruments
-	spans  spanTable
+	tracer        trace.Tracer
+	insts         *instruments
+	spans         spanTable
+	exceptionType func(error) string
 }
 
 var _ telemetry.StartHandler = (*Bridge)(nil)
@@ -63,6 +61,7 @@ func New(opts Options) (*Bridge, error) {
 		tracer: opts.TracerProvider.Tracer(opts.InstrumentationName),
 		insts: newInstruments(opts.MeterProvider.Meter(opts.InstrumentationName),
 			append([]float64(nil), opts.DurationBoundaries...), opts.ErrorHandler),
+		exceptionType: opts.ExceptionType,
 	}
 	for i := range b.spans.shards {
 		b.spans.shards[i].m = map[telemetry.SpanID]openSpan{}
@@ -151,7 +150,7 @@ func (b *Bridge) end(ctx context.Context, e *telemetry.Event, prefix string, exc
 				span.SetAttributes(attrs...)
 			}
 			if exception {
-				recordException(span, e)
+				b.recordException(span, e)
 			}
 		}
 		span.End(trace.WithTimestamp(e.Time))
@@ -171,8 +170,9 @@ func (b *Bridge) end(ctx context.Context, e *telemetry.Event, prefix string, exc
 }
 
 // recordException marks span as failed with the error of an exception
-// event.
-func recordException(span trace.Span, e *telemetry.Event) {
+// event, and records the error as an exception span event, as RecordError
+// would, but with the exception.type that Options.ExceptionType gives.
+func (b *Bridge) recordException(span trace.Span, e *telemetry.Event) {
 	err := e.Error()
 	if err == nil {
 		kind := "exception"
@@ -182,11 +182,14 @@ func recordException(span trace.Span, e *telemetry.Event) {
 		span.SetStatus(codes.Error, kind)
 		return
 	}
-	opts := []trace.EventOption{trace.WithTimestamp(e.Time)}
-	if v, ok := e.Attr(telemetry.KeyStack); ok {
-		opts = append(opts, trace.WithAttributes(attribute.String(exceptionStacktrace, v.String())))
+	attrs := []attribute.KeyValue{
+		attribute.String(exceptionType, b.exceptionType(err)),
+		attribute.String(exceptionMessage, err.Error()),
 	}
-	span.RecordError(err, opts...)
+	if v, ok := e.Attr(telemetry.KeyStack); ok {
+		attrs = append(attrs, attribute.String(exceptionStacktrace, v.String()))
+	}
+	span.AddEvent(exceptionEvent, trace.WithTimestamp(e.Time), trace.WithAttributes(attrs...))
 	span.SetStatus(codes.Error, err.Error())
 }
 

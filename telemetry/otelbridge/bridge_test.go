@@ -51,6 +51,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with options changed by configure.
+func newFixtureWith(t *testing.T, configure func(*otelbridge.Options)) *fixture {
+	t.Helper()
 	f := &fixture{exp: tracetest.NewInMemoryExporter(), reader: sdkmetric.NewManualReader()}
 	f.tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(f.exp))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(f.reader))
@@ -66,6 +72,9 @@ func newFixture(t *testing.T) *fixture {
 		f.mu.Lock()
 		f.errs = append(f.errs, err)
 		f.mu.Unlock()
+	}
+	if configure != nil {
+		configure(&opts)
 	}
 	b, err := otelbridge.New(opts)
 	require.NoError(t, err)
@@ -215,6 +224,7 @@ func TestSpanPanic(t *testing.T) {
 	require.Equal(t, telemetry.KindPanic, attrMap(s.Attributes)[telemetry.KeyKind])
 	require.Len(t, s.Events, 1)
 	ev := attrMap(s.Events[0].Attributes)
+	require.Equal(t, "*github.com/ecopatterns/ecopatterns/telemetry.PanicError", ev["exception.type"])
 	require.Equal(t, "panic: kaboom", ev["exception.message"])
 	require.Contains(t, ev["exception.stacktrace"], "TestSpanPanic", "the stack is the panicking goroutine's")
 	require.Zero(t, f.bridge.OpenSpans())
@@ -547,7 +557,7 @@ func TestOptionsValidate(t *testing.T) {
 		require.ErrorAs(t, e, &fe)
 		paths = append(paths, fe.Path)
 	}
-	require.Equal(t, []string{"TracerProvider", "MeterProvider", "InstrumentationName", "DurationBoundaries", "ErrorHandler"}, paths)
+	require.Equal(t, []string{"TracerProvider", "MeterProvider", "InstrumentationName", "DurationBoundaries", "ErrorHandler", "ExceptionType"}, paths)
 
 	for _, bounds := range [][]float64{nil, {}, {2, 1}, {0, 1, 1}} {
 		opts := otelbridge.DefaultOptions()

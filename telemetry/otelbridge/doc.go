@@ -32,10 +32,14 @@
 //   - The stop event ends the span at the event's time, after setting the
 //     metadata the span's function added and the measurements as
 //     attributes. The exception event does the same and also records the
-//     error (RecordError: an "exception" span event with exception.type and
-//     exception.message, plus exception.stacktrace for a panic) and sets the
-//     status to Error with the error's message. Its "kind" attribute says
-//     error, panic or exit.
+//     error, as RecordError would, in an "exception" span event with
+//     exception.message, exception.type and, for a panic,
+//     exception.stacktrace; and it sets the status to Error with the error's
+//     message. Its "kind" attribute says error, panic or exit. The type is
+//     what Options.ExceptionType names: by default [InnermostType], the
+//     innermost exported type in the error's chain (*io/fs.PathError), where
+//     RecordError would name the outermost wrapper (*fmt.wrapError); a
+//     program can name its own error codes instead.
 //   - Both record the span's duration, in seconds, in a float64 histogram
 //     named <prefix>.duration (unit "s", bucket boundaries from
 //     Options.DurationBoundaries), with the metadata and [OutcomeKey]

@@ -43,11 +43,28 @@ type Options struct {
 	// once per instrument, not once per event. It is called synchronously
 	// from Handle, outside the bridge's locks, and must not be nil.
 	ErrorHandler func(error) `json:"-" options:"-"`
+	// ExceptionType names the type of a span's error in the exception.type
+	// attribute of the span's exception event: what a reader of the trace
+	// groups failures by and acts on. The default, [InnermostType], names the
+	// innermost exported type in the error's chain; a program with its own
+	// error taxonomy names that instead, such as errprio's code:
+	//
+	//	opts.ExceptionType = func(err error) string {
+	//		if code := errprio.CodeOf(err); code != errprio.CodeUncategorized {
+	//			return string(code)
+	//		}
+	//		return otelbridge.InnermostType(err)
+	//	}
+	//
+	// It is called from Handle for every exception event, with a non-nil
+	// error, and must not be nil.
+	ExceptionType func(error) string `json:"-" options:"-"`
 }
 
 // DefaultOptions returns options that use the OpenTelemetry global tracer
 // and meter providers (otel.GetTracerProvider and otel.GetMeterProvider),
 // report errors to otel.Handle (the global OpenTelemetry error handler),
+// name exception types with [InnermostType],
 // name the instrumentation scope [DefaultInstrumentationName] and bucket
 // durations with the boundaries the OpenTelemetry semantic conventions
 // recommend for HTTP server durations (5ms to 10s).
@@ -63,6 +80,7 @@ func DefaultOptions() Options {
 		InstrumentationName: DefaultInstrumentationName,
 		DurationBoundaries:  []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10},
 		ErrorHandler:        otel.Handle,
+		ExceptionType:       InnermostType,
 	}
 }
 
@@ -76,6 +94,7 @@ func (o Options) Validate() error {
 	options.Check(&c, len(o.DurationBoundaries) > 0, "DurationBoundaries", o.DurationBoundaries, "must hold at least one boundary")
 	options.Check(&c, increasing(o.DurationBoundaries), "DurationBoundaries", o.DurationBoundaries, "must be finite and strictly increasing")
 	options.Check(&c, o.ErrorHandler != nil, "ErrorHandler", o.ErrorHandler, "must not be nil")
+	options.Check(&c, o.ExceptionType != nil, "ExceptionType", o.ExceptionType, "must not be nil")
 	return c.Err()
 }
 
