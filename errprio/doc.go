@@ -25,7 +25,8 @@
 // all with [Combine] (the others stay reachable through [Suppressed],
 // errors.Is and %+v). At a boundary, [Flatten] reduces an error to a
 // [Flat]: code, message, hints, details, retryability, HTTP status and gRPC
-// code.
+// code. In logs, a coded error is one line of code, message and hints
+// ([LogValue]); %+v keeps the whole chain for when it is needed.
 //
 // Between processes, [Encode] and [Decode] turn an error into bytes and
 // back; [WriteHTTP] and [ReadHTTP] do it over HTTP, with the status taken

@@ -113,6 +113,29 @@ func TestRunVerboseLogsEveryPackage(t *testing.T) {
 	}
 }
 
+// Every log record is one line: an error is logged as its code, message
+// and hints, never as the multi-line dump of its chain that %+v prints.
+func TestRunLogsErrorsOnOneLine(t *testing.T) {
+	var out syncBuffer
+	err := run(t.Context(), []string{"-duration=1s", "-interval=150ms", "-timeout=100ms", "-v",
+		"-targets=http://demo/flaky,http://demo/unavailable,http://demo/slow,http://demo/gone"}, &out)
+	require.NoError(t, err)
+	logged := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		if !strings.HasPrefix(line, "time=") || !strings.Contains(line, "error") {
+			continue
+		}
+		require.NotContains(t, line, `\n`, "a log record holds no line breaks, escaped or not")
+		require.NotContains(t, line, "Wraps:")
+		require.NotContains(t, line, "Error types:")
+		if strings.Contains(line, "error.code=") {
+			logged++
+			require.Regexp(t, `error\.code=[0-9A-Z]{5} error\.msg=`, line)
+		}
+	}
+	require.NotZero(t, logged, "the failing targets log their errors:\n%s", out.String())
+}
+
 func TestRunRejectsBadInput(t *testing.T) {
 	var out strings.Builder
 	err := run(t.Context(), []string{"-interval=0s", "-timeout=-1s", "-targets=ftp://x,http://", "-max-attempts=0", "-duration=-1s"}, &out)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ecopatterns/ecopatterns/discovery"
 	"github.com/ecopatterns/ecopatterns/discovery/file"
+	"github.com/ecopatterns/ecopatterns/errprio"
 	"github.com/ecopatterns/ecopatterns/fileops"
 	"github.com/ecopatterns/ecopatterns/options"
 	"github.com/ecopatterns/ecopatterns/stopper"
@@ -68,7 +69,7 @@ func start(ctx context.Context, opts Options, env environment) (_ *service, err 
 		return nil, err
 	}
 	svc := &service{opts: opts, changed: make(chan struct{})}
-	svc.log = slog.New(slog.NewTextHandler(env.out, nil))
+	svc.log = slog.New(slog.NewTextHandler(env.out, &slog.HandlerOptions{ReplaceAttr: oneLineErrors}))
 	svc.log.Info("starting", "non-default options", options.Diff(DefaultOptions(), opts))
 
 	// One telemetry registry for the whole process: every package below
@@ -430,4 +431,15 @@ func (svc *service) release() error {
 		errs = append(errs, os.RemoveAll(svc.tempDir))
 	}
 	return errors.Join(errs...)
+}
+
+// oneLineErrors logs every error as its code, message and hints
+// (errprio.LogValue) rather than as slog's default %+v of it, which for
+// cockroachdb/errors chains is a dump of every layer: a log record stays
+// one short line, and the dump stays for when someone prints %+v.
+func oneLineErrors(_ []string, a slog.Attr) slog.Attr {
+	if err, ok := a.Value.Any().(error); ok {
+		a.Value = errprio.LogValue(err)
+	}
+	return a
 }
