@@ -333,15 +333,18 @@ func TestBindFlagsBadValues(t *testing.T) {
 		arg  string
 		want string
 	}{
-		{"-svc.workers=abc", `options: flag -svc.workers (field Workers): "abc" is not a valid int`},
-		{"-svc.workers=99999999999999999999", `"99999999999999999999" is out of range for int`},
+		// Fields with a standard flag type fail as the flag package says.
+		{"-svc.workers=abc", `invalid value "abc" for flag -svc.workers: parse error`},
+		{"-svc.workers=99999999999999999999", `invalid value "99999999999999999999" for flag -svc.workers: value out of range`},
+		{"-svc.timeout=5", `invalid value "5" for flag -svc.timeout: parse error`},
+		{"-svc.verbose=maybe", `invalid boolean value "maybe" for -svc.verbose`},
+		// The others as this package says, naming the field.
 		{"-svc.max-attempts=300", `options: flag -svc.max-attempts (field MaxAttempts): "300" is out of range for uint8`},
 		{"-svc.max-attempts=-1", `"-1" is negative; uint8 holds only values >= 0`},
-		{"-svc.timeout=5", `options: flag -svc.timeout (field Timeout): "5" is not a valid duration`},
-		{"-svc.verbose=maybe", `"maybe" is not a valid bool`},
 		{"-svc.ratio=NaN", `"NaN" is not a finite number`},
 		{"-svc.ratio=1e999", `"1e999" is out of range for float64`},
 		{"-svc.level=loud", `options: flag -svc.level (field Level): "loud" is not a valid slog.Level`},
+		{"-svc.tags=a,,b", `options: flag -svc.tags (field Tags): "a,,b" has an empty item (2 of 3)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.arg, func(t *testing.T) {
@@ -641,4 +644,76 @@ func TestLoadEnvListItems(t *testing.T) {
 			require.ErrorContains(t, ferr, c.err)
 		})
 	}
+}
+
+// kinds has a field of every kind BindFlags binds, under the names the
+// usage text shows.
+type kinds struct {
+	Concurrency int           `usage:"number of concurrent probes"`
+	Interval    time.Duration `usage:"time between rounds"`
+	Name        string        `usage:"service name"`
+	Verbose     bool          `usage:"log every probe"`
+	Big         int64         `usage:"a large count"`
+	Size        uint          `usage:"a size"`
+	Bytes       uint64        `usage:"a byte count"`
+	Mode        mode          `usage:"operating mode"`
+	Ratio       float64       `usage:"share of probes sampled"`
+	Small       int8          `usage:"a small number"`
+	Port        uint16        `usage:"listen port"`
+	Hosts       []string      `usage:"hosts to probe"`
+	Level       slog.Level    `usage:"log level"`
+	Dir         string        "usage:\"data `directory`\""
+}
+
+type mode string
+
+// TestBindFlagsUsageShowsTypes checks, through PrintDefaults, that every
+// flag shows its type as the standard flags do.
+func TestBindFlagsUsageShowsTypes(t *testing.T) {
+	k := kinds{Concurrency: 4, Interval: 10 * time.Second, Name: "prober", Mode: "fast", Ratio: 0.5, Port: 8080}
+	fs := newFlagSet()
+	require.NoError(t, options.BindFlags(fs, "", &k))
+	var usage strings.Builder
+	fs.SetOutput(&usage)
+	fs.PrintDefaults()
+	// What the standard flag types print for the same fields.
+	std := newFlagSet()
+	std.IntVar(new(int), "concurrency", 4, "number of concurrent probes")
+	std.DurationVar(new(time.Duration), "interval", 10*time.Second, "time between rounds")
+	std.StringVar(new(string), "name", "prober", "service name")
+	std.BoolVar(new(bool), "verbose", false, "log every probe")
+	std.Int64Var(new(int64), "big", 0, "a large count")
+	std.UintVar(new(uint), "size", 0, "a size")
+	std.Uint64Var(new(uint64), "bytes", 0, "a byte count")
+	std.StringVar(new(string), "mode", "fast", "operating mode")
+	std.StringVar(new(string), "dir", "", "data `directory`")
+	var want strings.Builder
+	std.SetOutput(&want)
+	std.PrintDefaults()
+	for _, block := range strings.SplitAfter(want.String(), "\n  -") {
+		block = strings.TrimSuffix(strings.TrimPrefix(block, "  -"), "\n  -")
+		require.Contains(t, usage.String(), "  -"+block, "as the standard flag prints it")
+	}
+	for _, line := range []string{
+		"  -concurrency int\n",
+		"  -interval duration\n",
+		"  -name string\n",
+		"  -verbose\n",
+		"  -mode string\n",
+		"  -dir directory\n",
+		"  -ratio float\n    \tshare of probes sampled (a finite float) (default 0.5)\n",
+		"  -small int8\n    \ta small number (int8 -128 to 127)\n",
+		"  -port uint16\n    \tlisten port (uint16 0 to 65535) (default 8080)\n",
+		"  -hosts list\n    \thosts to probe (comma-separated list)\n",
+		"  -level value\n    \tlog level (default INFO)\n",
+	} {
+		require.Contains(t, usage.String(), line)
+	}
+	require.NotContains(t, usage.String(), "value\n    \tnumber", "no standard kind shows as value")
+
+	require.NoError(t, fs.Parse([]string{"-concurrency=8", "-interval=1m", "-mode=slow", "-verbose", "-ratio=0.25", "-hosts=a,b", "-big=-3", "-bytes=0x10"}))
+	require.Equal(t, kinds{
+		Concurrency: 8, Interval: time.Minute, Name: "prober", Verbose: true, Big: -3, Bytes: 16, Mode: "slow",
+		Ratio: 0.25, Port: 8080, Hosts: []string{"a", "b"},
+	}, k)
 }
