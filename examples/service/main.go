@@ -46,6 +46,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -157,7 +158,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // and validates the result.
 func parseOptions(args []string, out io.Writer) (Options, error) {
 	opts := DefaultOptions()
-	if err := options.LoadEnv("PROBER", &opts); err != nil {
+	if err := options.LoadEnv(envPrefix, &opts); err != nil {
 		return opts, err
 	}
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
@@ -165,7 +166,9 @@ func parseOptions(args []string, out io.Writer) (Options, error) {
 	if err := options.BindFlags(fs, "", &opts); err != nil {
 		return opts, err
 	}
+	optionFlags := flagNames(fs) // every option, before the shorthand
 	fs.BoolVar(&opts.Verbose, "v", opts.Verbose, "short for -verbose")
+	fs.Usage = func() { printUsage(fs, optionFlags) }
 	if err := fs.Parse(args); err != nil {
 		return opts, err
 	}
@@ -173,4 +176,38 @@ func parseOptions(args []string, out io.Writer) (Options, error) {
 		return opts, fmt.Errorf("service: unexpected argument %q (options are flags)", fs.Arg(0))
 	}
 	return opts, opts.Validate()
+}
+
+// envPrefix starts the names of the environment variables LoadEnv reads.
+const envPrefix = "PROBER"
+
+// flagNames returns the names of the flags defined in fs, sorted.
+func flagNames(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return names
+}
+
+// envName returns the environment variable that LoadEnv reads for the
+// option whose flag BindFlags named flagName: both spell the field path,
+// the flag in lower kebab case with dots, the variable in upper snake case.
+func envName(flagName string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(flagName))
+}
+
+// printUsage writes the flags and, for the options among them, the
+// environment variables that set them.
+func printUsage(fs *flag.FlagSet, optionFlags []string) {
+	out := fs.Output()
+	fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+	fs.PrintDefaults()
+	fmt.Fprintf(out, "\nEnvironment: every option can also be set by a variable, which the flag overrides.\n"+
+		"Every %s_* variable must name an option: a typo stops the program instead of being ignored.\n", envPrefix)
+	width := 0
+	for _, name := range optionFlags {
+		width = max(width, len(envName(name)))
+	}
+	for _, name := range optionFlags {
+		fmt.Fprintf(out, "  %-*s  -%s\n", width, envName(name), name)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/ecopatterns/ecopatterns/errprio"
 	"github.com/ecopatterns/ecopatterns/fileops"
+	"github.com/ecopatterns/ecopatterns/options"
 	"github.com/ecopatterns/ecopatterns/stopper"
 	"github.com/ecopatterns/ecopatterns/telemetry"
 	"github.com/ecopatterns/ecopatterns/testmode"
@@ -493,4 +496,36 @@ func FuzzCheckTarget(f *testing.F) {
 			t.Fatalf("checkTarget accepted %q, which http.NewRequest refuses: %v", s, err)
 		}
 	})
+}
+
+// -h lists, after the flags, the environment variable of every option, and
+// each listed variable is one LoadEnv reads: setting every one of them to
+// its flag's default changes nothing.
+func TestUsageListsEnvironment(t *testing.T) {
+	var out strings.Builder
+	err := run(t.Context(), []string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	usage := out.String()
+
+	fs := flag.NewFlagSet("options", flag.ContinueOnError)
+	defaults := DefaultOptions()
+	require.NoError(t, options.BindFlags(fs, "", &defaults))
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		env := envName(f.Name)
+		require.Regexp(t, `(?m)^  `+regexp.QuoteMeta(env)+` +-`+regexp.QuoteMeta(f.Name)+`$`, usage)
+		value := f.DefValue
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() && value == "" {
+			value = "false"
+		}
+		t.Setenv(env, value)
+	})
+	require.Greater(t, n, 10, "the options' flags")
+	require.Contains(t, usage, "PROBER_INTERVAL ", "the variable the README tells users to set")
+	require.NotContains(t, usage, "PROBER_V ", "the -v shorthand is no option")
+
+	opts, err := parseOptions(nil, io.Discard)
+	require.NoError(t, err, "every listed variable is one LoadEnv reads")
+	require.Equal(t, DefaultOptions(), opts)
 }
