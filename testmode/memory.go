@@ -41,7 +41,9 @@ type MemoryOptions struct {
 	// empty.
 	Queues map[string]QueueOptions `options:"jsononly"`
 	// Workers runs the jobs; Insert refuses kinds it has no worker for. It
-	// must not be nil.
+	// must not be nil and must hold at least one worker (an engine without
+	// one could never run a job): usually the client's Config.Workers,
+	// with its workers registered before NewMemoryEngine.
 	Workers *Workers `json:"-" options:"-"`
 	// ShutdownGrace is how long jobs still running when the engine starts
 	// stopping may go on before their context is cancelled with cause

@@ -82,3 +82,12 @@ func TestNilSourceFailsEveryHelper(t *testing.T) {
 		}
 	}
 }
+
+// TestNilStoreJobsSaysWhy pins that Store.Jobs on the nil store of a
+// context without WithMode panics with a message, rather than answering
+// "no jobs".
+func TestNilStoreJobsSaysWhy(t *testing.T) {
+	require.PanicsWithValue(t, "testmode: Jobs called on a nil *Store: StoreFrom returns nil for a context that did not go through WithMode", func() {
+		testmode.StoreFrom(context.Background()).Jobs()
+	})
+}

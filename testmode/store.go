@@ -66,8 +66,13 @@ type Recorded interface {
 func (s *Store) recorded() *Store { return s }
 
 // Jobs returns every job recorded, whatever its state, in insertion order.
-// A job running at the time appears as it was before the attempt.
+// A job running at the time appears as it was before the attempt. It
+// panics on a nil *Store, saying where a real one comes from: an empty
+// answer would let a test pass that looks at the wrong store.
 func (s *Store) Jobs() []*JobRow {
+	if s == nil {
+		panic("testmode: Jobs called on a nil *Store: StoreFrom returns nil for a context that did not go through WithMode")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]*JobRow, len(s.recs))
