@@ -96,4 +96,15 @@
 // interface, which stays one method; mechanisms take what they need in their
 // Config. It does not resolve relative paths against a configuration
 // file's directory.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example: static targets decoded from YAML into Configs, applied, and
+//     read once every provider has sent its first set.
+//   - Example (customDiscoverer): a third-party discoverer registered from
+//     init and configured under its own key, cluster_sd_configs.
+//   - Manager.SyncCh: a consumer that keeps the latest groups of each set and
+//     replaces them with every snapshot; a burst of changes arrives as one.
 package discovery

@@ -151,4 +151,21 @@
 // mutable global state: append-only, written from init, read without
 // locks. errors.As to a concrete type works across the wire only for types
 // registered with the library in the receiving process.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example (httpHop): an error that crosses two HTTP hops and arrives with
+//     its cause chain, code, hint and sentinel identity.
+//   - Retryable: a client that retries while the error says a retry can
+//     succeed, and stops at the first that says it cannot.
+//   - Highest: parallel calls that fail in different ways, and the one failure
+//     that decides what to do next.
+//   - RegisterCode: a program's own code, registered with its priority,
+//     retryability, HTTP status and gRPC code.
+//   - Decode: a node that does not know an error's type ranks and relays it
+//     unchanged; bytes that are no encoding decode to a *WireError.
+//   - WireCode: a relay or a test reading the code and priority that the
+//     sender put on the wire.
 package errprio

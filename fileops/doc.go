@@ -156,4 +156,20 @@
 // disk that acknowledges writes it has not stored keep them, and it does
 // not retry a failed fsync. Recovery never follows a symbolic link and
 // touches only names this package creates, with the types it gives them.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - WriteFile: a configuration file replaced so that a crash leaves the old
+//     or the new version, never a torn one.
+//   - Open: a data directory locked at startup, with what crashed operations
+//     left cleaned up and logged.
+//   - Dir.CreateDir: a directory built under a temporary name, published
+//     whole, and later replaced whole.
+//   - NewPendingFile: content streamed into a file that replaces its
+//     destination once complete, keeping the destination's permissions.
+//   - NewBatch: many files of one directory replaced for one directory fsync.
+//   - ParseTempName: temporary names skipped when listing a directory this
+//     package writes to.
 package fileops

@@ -75,4 +75,19 @@
 // The loaders check syntax (is "abc" an int?), Validate checks meaning (is -1
 // a sensible worker count?); a loader never validates. There is no global
 // configuration registry and no file watching.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example: the idiom: DefaultOptions, change what you need, Validate;
+//     every broken field is reported with its path.
+//   - BindFlags: a struct's fields as flags, named after their paths, with
+//     their usage tags.
+//   - LoadEnv: fields set from environment variables under a prefix, and a
+//     misspelled variable refused.
+//   - LoadJSON: fields set from JSON, with unknown keys refused.
+//   - Diff: the fields that differ from the defaults, as logged at startup.
+//   - Collector.NestedKey: a nested configuration validated under its parent's
+//     path, such as a map entry.
 package options

@@ -95,4 +95,18 @@
 // (RepanicOnPanic), because state after a bug is suspect; RecoverOnPanic
 // turns them into errors in Stop's result (a task's also starts a shutdown,
 // a closer's lets the remaining closers run) instead.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Stopper.Stop: a Stop whose deadline passes names the task that ignores
+//     its context.
+//   - Example (deferStop): the defer s.Stop(ctx) idiom with a deadline,
+//     reading Stop's error rather than dropping it.
+//   - Example (server): a server whose accept loop and connections are tasks:
+//     Stop refuses new work, cancels what runs, waits, then closes the
+//     listener.
+//   - NewLimiter: a worker pool: at most two jobs at once, and submitting
+//     waits for a slot.
 package stopper

@@ -69,4 +69,17 @@
 // global registry unless a program installs one, no wildcard patterns beyond
 // name prefixes, and no asynchronous delivery, so an event is never lost and
 // never reordered, and a slow handler slows its emitter, visibly.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Registry.Span: work wrapped in a span: start, then stop or exception,
+//     with the duration and the measurements added.
+//   - Registry.Attach: a handler attached by id under a prefix, and detached.
+//   - SlogHandler: events written as log records.
+//   - Registry.Enabled: an emitter whose metadata is costly asks first whether
+//     anyone listens.
+//   - Registry.ListHandlers: typed names as patterns, and the handlers
+//     attached under a prefix.
 package telemetry

@@ -148,4 +148,35 @@
 //	River RequireInsertedOpts.Tags: exact        Tags: a subset (Oban); ExactTags for River's        TestMatchTagsSubsetOrExact
 //	River ScheduledAt: equal to the µs           ScheduledAt within Delta, 1 s by default (Oban)     TestObanAssertEnqueuedScheduledAtDelta
 //	both: a missing source errors or panics      every helper fails the test, saying what was nil    TestNilSourceFailsEveryHelper
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example (inlineUnitTest): a unit test in Inline mode: the job runs
+//     during Insert, and its failure fails the call.
+//   - Example (manualIntegrationTest): an integration test in Manual mode:
+//     jobs recorded, asserted on with a wildcard, then drained; the test's
+//     context switches a shared client to Manual.
+//   - MemoryEngine: the production engine: jobs run in the background, and
+//     Stop lets running ones finish.
+//   - Example (contextualBackoff): a worker whose backoff depends on the
+//     error; Inline mode runs the retries at once on a fake clock.
+//   - PerformJob: one attempt of a worker without a client: a unit test of the
+//     worker alone.
+//   - PerformJobWith: attempt N at a given time, to test the last-attempt
+//     branch and its backoff without N attempts.
+//   - NewClient (withoutEngine): a test client with no engine, and the error
+//     of an insert that would need one.
+//   - AssertEnqueuedOnce: exactly one matching job, returned with its args
+//     typed (River's RequireInserted).
+//   - AssertEnqueuedInOrder: these jobs, in this order, and nothing else
+//     (River's RequireManyInserted).
+//   - Match (state): jobs that are no longer enqueued, such as one a drain
+//     completed.
+//   - Match (largeIntegers): integers in Match.Args compared exactly at any
+//     size, so a 64-bit ID never matches its neighbour.
+//   - Summarize: a drain's attempts counted by outcome, and DueBy running what
+//     will be due by a given time.
+//   - DefaultBackoff: the default retry delays by attempt.
 package testmode

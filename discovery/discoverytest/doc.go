@@ -28,4 +28,13 @@
 // with other tests (no t.Parallel). It uses real time, with generous
 // timeouts that only bound a failure; inside a testing/synctest bubble
 // those are fake time.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Run: a mechanism's test: its Config through the conformance suite, then
+//     checks of what it found.
+//   - Mock: a Mock driving a Manager by hand, in a test of the code that
+//     consumes the Manager.
 package discoverytest

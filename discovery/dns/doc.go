@@ -33,4 +33,11 @@
 // It does not query MX or NS records, which name mail and name servers
 // rather than services, and it does not speak DNS itself: the Go resolver
 // does, with the system's configuration.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Config: A records with a port, decoded from YAML, with the resolver
+//     replaced so that no network is needed.
 package dns

@@ -44,4 +44,11 @@
 // there is no recursive matching. Relative paths are relative to the
 // working directory, not to a configuration file. Target strings are
 // checked (not empty, no white space) but not resolved.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example: targets listed in a file under file_sd_configs, served by a
+//     Manager; renaming a new version over the file changes them.
 package file

@@ -30,4 +30,11 @@
 // It does not retry a failed refresh sooner, add jitter, or run refreshes
 // concurrently: the next attempt is one interval after the previous one
 // ended, so a slow backend is never called twice at once.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - New: a poller: a function that lists what exists now, sent as the full
+//     set first, then as changes only.
 package refresh

@@ -43,4 +43,13 @@
 // for example), so code that passes against CrashFS is safe on them, while
 // code that passes on them may fail here. ErrorFS fails calls; it does not
 // corrupt data that was written successfully.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - CrashFS: power cut right after a write: a durable write survives, an
+//     atomic-only one may come back old, never torn.
+//   - ErrorFS: a disk that fills in the middle of a write: the error says
+//     where, and the old content is intact.
 package fileopstest

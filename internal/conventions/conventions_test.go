@@ -33,6 +33,7 @@ const (
 	ruleDocGo    = "doc.go"
 	ruleTestMain = "TestMain"
 	ruleExample  = "Example"
+	ruleListed   = "examples listed"
 	ruleParse    = "parse"
 )
 
@@ -72,6 +73,8 @@ func TestCheckDetectsViolations(t *testing.T) {
 			`nooutput: rule "Example": ExampleThing has no // Output: comment, so go test never runs it`,
 			`nodoc: rule "doc.go": no doc.go with a package comment`,
 			`notestmain: rule "TestMain": tests exist but no TestMain calling goleak.VerifyTestMain`,
+			`unlisted: rule "examples listed": the package comment does not list ExampleThing_Do_slowly: add "- Thing.Do (slowly): <what it shows>" to its "# Examples" section`,
+			`unlisted: rule "examples listed": the package comment lists example "Gone (old)", which no Example function shows`,
 			`wrongdoc: rule "doc.go": doc.go package comment must start with "Package wrongdoc"`,
 			`wrongleak: rule "TestMain": TestMain does not call goleak.VerifyTestMain`,
 			`wrongsig: rule "TestMain": tests exist but no TestMain calling goleak.VerifyTestMain`,
@@ -122,13 +125,27 @@ var conformingTree = map[string]string{
 	"go.mod": goMod,
 
 	// The module root itself is a package.
-	"doc.go":       "// Package fake is the root package.\npackage fake\n",
+	"doc.go":       "// Package fake is the root package.\n//\n// # Examples\n//\n//   - Example: nothing.\npackage fake\n",
 	"fake.go":      "package fake\n\n// Version is exported.\nconst Version = \"1\"\n",
 	"fake_test.go": "package fake_test\n" + leakMain + "\nfunc Example() {\n\t// Output:\n}\n",
 
 	// Aliased goleak and testing imports; internal and external test files
 	// share the single TestMain; an unordered output example.
-	"good/doc.go": "// Package good follows every rule.\npackage good\n",
+	"good/doc.go": `// Package good follows every rule.
+//
+// # Examples
+//
+// Items may wrap, and the section may end with another heading:
+//
+//   - Hello: says hello, on a line
+//     that wraps.
+//   - Example (unordered): prints lines in any order.
+//
+// # Other
+//
+// Text of another section.
+package good
+`,
 	"good/good.go": `package good
 
 // Hello is exported.
@@ -222,6 +239,31 @@ func TestMain(m *testing.M) { VerifyTestMain(m) }
 
 // violatingTree adds packages to conformingTree that each break one rule.
 var violatingTree = map[string]string{
+	// Rule "examples listed": one example listed, one not (it is listed
+	// only under another heading), and one listed that does not exist.
+	"unlisted/doc.go": `// Package unlisted forgets an example.
+//
+// # Examples
+//
+//   - Thing: listed.
+//   - Gone (old): no such example.
+//
+// # Not examples
+//
+//   - Thing.Do (slowly): listed in the wrong section.
+package unlisted
+`,
+	"unlisted/x.go": "package unlisted\n\n// Thing is exported.\ntype Thing struct{}\n\n// Do is exported.\nfunc (Thing) Do() {}\n",
+	"unlisted/x_test.go": "package unlisted_test\n" + leakMain + `
+func ExampleThing() {
+	// Output:
+}
+
+func ExampleThing_Do_slowly() {
+	// Output:
+}
+`,
+
 	// Rule "doc.go".
 	"nodoc/nodoc.go":     "// Package nodoc documents itself in the wrong file.\npackage nodoc\n",
 	"emptydoc/doc.go":    "// Package emptydoc is detached by a blank line.\n\npackage emptydoc\n",
@@ -282,7 +324,7 @@ func init() { goleak.VerifyTestMain(nil) }
 	// Rule "Example".
 	"noexample/doc.go": "// Package noexample exports a type.\npackage noexample\n",
 	"noexample/x.go":   "package noexample\n\n// Thing is exported.\ntype Thing[T any] struct{}\n",
-	"nooutput/doc.go":  "// Package nooutput has examples that never run.\npackage nooutput\n",
+	"nooutput/doc.go":  "// Package nooutput has examples that never run.\n//\n// # Examples\n//\n//   - Thing: a.\n//   - Thing.Do: b.\n//   - Example: c.\npackage nooutput\n",
 	"nooutput/x.go":    "package nooutput\n\n// Thing is exported.\ntype Thing struct{}\n\n// Do is exported.\nfunc (*Thing) Do() {}\n",
 	"nooutput/x_test.go": "package nooutput_test\n" + leakMain + `
 func ExampleThing() {
@@ -663,7 +705,85 @@ func checkExamples(p pkgDir) []violation {
 	if examples == 0 && exportsIdentifiers(p.srcs) {
 		out = append(out, violation{p.rel, ruleExample, "exports identifiers but has no Example function"})
 	}
+	return append(out, checkExamplesListed(p)...)
+}
+
+// examplesHeading is the heading of the package comment's section that
+// lists the package's examples, which go doc does not print.
+const examplesHeading = "# Examples"
+
+// checkExamplesListed applies rule "examples listed": the package comment
+// has a section headed examplesHeading with one list item per Example
+// function, "- <name as pkg.go.dev shows it>: what it shows", and no item
+// for an example that does not exist.
+func checkExamplesListed(p pkgDir) []violation {
+	want := map[string]string{} // display name -> function name
+	for _, f := range p.tests {
+		for _, d := range f.ast.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && isExampleName(fn.Name.Name) {
+				want[exampleDisplayName(fn.Name.Name)] = fn.Name.Name
+			}
+		}
+	}
+	listed := listedExamples(p)
+	var out []violation
+	for display, fn := range want {
+		if !listed[display] {
+			out = append(out, violation{p.rel, ruleListed, fmt.Sprintf(
+				"the package comment does not list %s: add %q to its %q section", fn, "- "+display+": <what it shows>", examplesHeading)})
+		}
+	}
+	for display := range listed {
+		if _, ok := want[display]; !ok {
+			out = append(out, violation{p.rel, ruleListed, fmt.Sprintf(
+				"the package comment lists example %q, which no Example function shows", display)})
+		}
+	}
 	return out
+}
+
+// listedExamples returns the names listed in the examples section of the
+// package comment in doc.go: the text of each list item before ": ".
+func listedExamples(p pkgDir) map[string]bool {
+	listed := map[string]bool{}
+	for _, f := range p.srcs {
+		if f.name != "doc.go" || f.ast.Doc == nil {
+			continue
+		}
+		in := false
+		for _, line := range strings.Split(f.ast.Doc.Text(), "\n") {
+			switch trimmed := strings.TrimSpace(line); {
+			case strings.HasPrefix(line, "# "):
+				in = line == examplesHeading
+			case in && strings.HasPrefix(trimmed, "- "):
+				if name, _, ok := strings.Cut(strings.TrimPrefix(trimmed, "- "), ": "); ok {
+					listed[name] = true
+				}
+			}
+		}
+	}
+	return listed
+}
+
+// exampleDisplayName names an example function as pkg.go.dev shows it:
+// ExampleT_M_suffix is "T.M (suffix)", Example_suffix is "Example (suffix)"
+// and Example is "Example".
+func exampleDisplayName(fn string) string {
+	base := strings.TrimPrefix(fn, "Example")
+	suffix := ""
+	if i := strings.LastIndex(base, "_"); i >= 0 {
+		if r, _ := utf8.DecodeRuneInString(base[i+1:]); unicode.IsLower(r) {
+			base, suffix = base[:i], base[i+1:]
+		}
+	}
+	display := strings.Replace(base, "_", ".", 1)
+	if display == "" {
+		display = "Example"
+	}
+	if suffix != "" {
+		display += " (" + suffix + ")"
+	}
+	return display
 }
 
 // isExampleName reports whether go test treats a function called name as

@@ -18,6 +18,11 @@
 //     every Example function in such a package has an "// Output:" or
 //     "// Unordered output:" comment, without which go test compiles the
 //     example but never runs it.
+//   - "examples listed": go doc does not print examples, so the package
+//     comment of such a package names them: under a "# Examples" heading,
+//     one list item per Example function, starting with its name as
+//     pkg.go.dev shows it ("- Stopper.Stop: ...", "- Example (server): ..."
+//     for Example_server), and no item for an example that does not exist.
 //
 // The checker itself is exercised against small fake module trees, so a
 // passing run means the rules hold rather than that the checker is blind.

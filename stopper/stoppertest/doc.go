@@ -26,4 +26,11 @@
 //
 // It does not stop leaked stoppers for you: a leak is reported so the test
 // is fixed, and the stopper is left as it was.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - New: a stopper that is stopped, and checked for stuck tasks, when the
+//     test ends.
 package stoppertest

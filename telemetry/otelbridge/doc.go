@@ -111,4 +111,13 @@
 // the spans nested in it. It does not propagate
 // context across processes or read baggage; use OpenTelemetry propagators
 // for that.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example: a job span with a failing nested fetch span, as two
+//     OpenTelemetry spans with status Error.
+//   - Example (metrics): span durations and measurements as OpenTelemetry
+//     histograms and counters.
 package otelbridge

@@ -32,4 +32,10 @@
 // (for example from context.Background in a goroutine that dropped the test's
 // context): that is what keeps parallel tests apart. It does not install a
 // default registry.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Capture: the events a test emitted, captured and asserted on.
 package telemetrytest

@@ -42,4 +42,11 @@
 // not check durability across crashes, which needs a database and two
 // processes; riverengine's reliability tests do. It provides no assertion
 // helpers: those are testmode's.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Run: what the conformance suite expects of the engines it is given, and
+//     the one call that runs it in a test.
 package enginetest

@@ -90,4 +90,11 @@
 //
 // New takes a context, unlike MemoryEngine's constructor, because it checks
 // the database; the context bounds the checks only.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Options.Validate: every bad option reported at once, before New touches
+//     the database.
 package riverengine

@@ -31,4 +31,10 @@
 // minimal TB so that they live beside the code they test. It does not check
 // engines against the Engine contract: enginetest does, so that a package
 // testing its own engine does not compile this one's MemoryEngine helpers.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - NewMemoryEngine: a test's own MemoryEngine, stopped when the test ends.
 package testmodetest
