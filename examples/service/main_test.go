@@ -498,9 +498,9 @@ func FuzzCheckTarget(f *testing.F) {
 	})
 }
 
-// -h lists, after the flags, the environment variable of every option, and
-// each listed variable is one LoadEnv reads: setting every one of them to
-// its flag's default changes nothing.
+// -h lists every flag with its type and, after the flags, the environment
+// variable of every option; each listed variable is one LoadEnv reads:
+// setting every one of them to its flag's default changes nothing.
 func TestUsageListsEnvironment(t *testing.T) {
 	var out strings.Builder
 	err := run(t.Context(), []string{"-h"}, &out)
@@ -515,13 +515,14 @@ func TestUsageListsEnvironment(t *testing.T) {
 		n++
 		env := envName(f.Name)
 		require.Regexp(t, `(?m)^  `+regexp.QuoteMeta(env)+` +-`+regexp.QuoteMeta(f.Name)+`$`, usage)
-		value := f.DefValue
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() && value == "" {
-			value = "false"
-		}
-		t.Setenv(env, value)
+		t.Setenv(env, f.DefValue)
 	})
 	require.Greater(t, n, 10, "the options' flags")
+	// Each flag shows its type as the standard flags do.
+	require.Regexp(t, `(?m)^  -concurrency int$`, usage)
+	require.Regexp(t, `(?m)^  -interval duration$`, usage)
+	require.Regexp(t, `(?m)^  -state-dir string$`, usage)
+	require.Regexp(t, `(?m)^  -demo$`, usage, "a bool flag takes no value")
 	require.Contains(t, usage, "PROBER_INTERVAL ", "the variable the README tells users to set")
 	require.NotContains(t, usage, "PROBER_V ", "the -v shorthand is no option")
 
