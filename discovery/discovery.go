@@ -60,6 +60,16 @@ func (g *Group) Equal(o *Group) bool {
 	return true
 }
 
+// String returns the group's Source, as Prometheus's groups print, so
+// that groups in messages and logs say where they came from; a nil group
+// prints as <nil>.
+func (g *Group) String() string {
+	if g == nil {
+		return "<nil>"
+	}
+	return g.Source
+}
+
 // targetEqual is maps.Equal with a fast path for the common target that
 // carries only its address: two lookups instead of a map iteration.
 func targetEqual(a, b Labels) bool {

@@ -51,7 +51,8 @@ func (e *PanicError) Unwrap() error {
 
 // ConfigError is returned by ApplyConfig for a Config it cannot use: a nil
 // one, one that cannot be encoded for comparison, or one whose
-// NewDiscoverer failed. ApplyConfig joins one ConfigError per bad Config.
+// NewDiscoverer failed. ApplyConfig joins one ConfigError per bad Config;
+// errors.As finds the first, ConfigErrors all of them.
 type ConfigError struct {
 	// Set names the target set, Index the Config's position in its Configs
 	// and Name the Config's Name ("" for a nil Config).
@@ -73,6 +74,29 @@ func (e *ConfigError) Error() string {
 
 // Unwrap returns Err.
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ConfigErrors returns every *ConfigError in err's tree, in order: all the
+// bad Configs an ApplyConfig refused, where errors.As finds only the first.
+// It returns nil when there are none.
+func ConfigErrors(err error) []*ConfigError {
+	var out []*ConfigError
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case *ConfigError:
+			out = append(out, e)
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
 
 // LeakedError is returned by Manager.Run when, after its context was
 // cancelled, some discoverers' Run had not returned within StopTimeout.

@@ -13,12 +13,22 @@
 //		require.Len(t, groups, 1)
 //	}
 //
+// A test that watches one discoverer over time, outside a Manager, starts
+// a Recorder: it runs the discoverer until the test ends and returns every
+// update and every reported error in order, with waits that end on a
+// context:
+//
+//	r := discoverytest.Start(t, cfg)
+//	first, err := r.NextUpdate(ctx)
+//	... // change what the discoverer watches
+//	reported, err := r.NextError(ctx)
+//
 // A test of code that consumes a Manager uses a Mock as one of its
 // Configs and sends groups with Mock.Send.
 //
 // # Extending it
 //
-// Nothing to implement: Run takes any discovery.Config.
+// Nothing to implement: Run and Start take any discovery.Config.
 //
 // # What it deliberately does not do
 //

@@ -68,3 +68,26 @@ func ExampleMock() {
 	// pod-1: 10.0.0.1:80
 	// run: <nil>
 }
+
+// A Recorder runs one discoverer and shows, in order, what it sent and
+// what it reported. (The testing.RunTests call stands in for go test.)
+func ExampleStart() {
+	testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
+		Name: "TestHostsOverTime",
+		F: func(t *testing.T) {
+			r := discoverytest.Start(t, &hostsConfig{Hosts: []string{"a"}})
+			first, err := r.NextUpdate(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Println("first:", discoverytest.String(first))
+			fmt.Println("now:", discoverytest.String(r.Groups()))
+			r.Stop() // or let the test's cleanup stop it
+			fmt.Println("events:", len(r.Events()))
+		},
+	}})
+	// Output:
+	// first: a: a:80
+	// now: a: a:80
+	// events: 1
+}

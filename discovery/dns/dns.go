@@ -60,13 +60,12 @@ type Config struct {
 
 // DefaultConfig returns the defaults of a decoded dns_sd_configs entry:
 // type SRV, refreshed every 30 seconds, no names.
-func DefaultConfig() Config {
-	return Config{Type: "SRV", RefreshInterval: 30 * time.Second}
+func DefaultConfig() *Config {
+	return &Config{Type: "SRV", RefreshInterval: 30 * time.Second}
 }
 
 func init() {
-	defaults := DefaultConfig()
-	discovery.RegisterConfig(&defaults)
+	discovery.RegisterConfig(DefaultConfig())
 }
 
 var _ discovery.Config = (*Config)(nil)

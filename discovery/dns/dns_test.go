@@ -79,7 +79,7 @@ func TestSRV(t *testing.T) {
 	cfg := dns.DefaultConfig()
 	cfg.Names = []string{"_m._tcp.example.com", "_none._tcp.example.com"}
 	cfg.Resolver = r
-	groups := discoverytest.Run(t, &cfg)
+	groups := discoverytest.Run(t, cfg)
 	require.Len(t, groups, 1)
 	require.Equal(t, "_m._tcp.example.com", groups[0].Source)
 	require.Equal(t, []discovery.Labels{

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ecopatterns/ecopatterns/discovery"
 	"github.com/ecopatterns/ecopatterns/discovery/discoverytest"
-	_ "github.com/ecopatterns/ecopatterns/discovery/file" // registers file_sd_configs
+	"github.com/ecopatterns/ecopatterns/discovery/file" // registers file_sd_configs
 )
 
 // Targets listed in a file, configured under file_sd_configs and served by
@@ -52,4 +52,15 @@ func Example() {
 	// DIR/web.json:0: web-1:8080 web-2:8080 __meta_filepath="DIR/web.json" env="prod"
 	// DIR/web.json:0: web-3:8080 __meta_filepath="DIR/web.json"
 	// run: <nil>
+}
+
+// DefaultConfig returns the *Config that goes into discovery.Configs as it
+// is, holding the defaults a decoded entry starts from.
+func ExampleDefaultConfig() {
+	cfg := file.DefaultConfig()
+	cfg.Files = []string{"/etc/targets/*.json"}
+	sets := map[string]discovery.Configs{"web": {cfg}}
+	fmt.Println(sets["web"][0].Name(), cfg.RefreshInterval, cfg.MaxFileSize, cfg.MaxTargets)
+	// Output:
+	// file 5m0s 16777216 100000
 }

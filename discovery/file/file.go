@@ -45,16 +45,17 @@ type Config struct {
 	MaxTargets int `json:"max_targets" yaml:"max_targets"`
 }
 
-// DefaultConfig returns the defaults of a decoded file_sd_configs entry:
-// reread every 5 minutes, files up to 16 MiB and 100,000 targets, no
-// files.
-func DefaultConfig() Config {
-	return Config{RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20, MaxTargets: 100_000}
+// DefaultConfig returns a new Config holding the defaults of a decoded
+// file_sd_configs entry: reread every 5 minutes, files up to 16 MiB and
+// 100,000 targets, no files. Like every mechanism's DefaultConfig, it
+// returns the pointer that implements discovery.Config, so it goes into
+// discovery.Configs as it is.
+func DefaultConfig() *Config {
+	return &Config{RefreshInterval: 5 * time.Minute, MaxFileSize: 16 << 20, MaxTargets: 100_000}
 }
 
 func init() {
-	defaults := DefaultConfig()
-	discovery.RegisterConfig(&defaults)
+	discovery.RegisterConfig(DefaultConfig())
 }
 
 var _ discovery.Config = (*Config)(nil)

@@ -33,7 +33,7 @@ func write(t *testing.T, path, content string) {
 func config(files ...string) *file.Config {
 	c := file.DefaultConfig()
 	c.Files = files
-	return &c
+	return c
 }
 
 func TestConformance(t *testing.T) {

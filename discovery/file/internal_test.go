@@ -73,7 +73,7 @@ type harness struct {
 	reported []string
 }
 
-func newHarness(t *testing.T, cfg Config, w *fakeWatcher, watchErr error) *harness {
+func newHarness(t *testing.T, cfg *Config, w *fakeWatcher, watchErr error) *harness {
 	t.Helper()
 	d, err := cfg.NewDiscoverer(discovery.DiscovererOptions{})
 	require.NoError(t, err)

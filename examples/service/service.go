@@ -245,7 +245,7 @@ func (svc *service) startDiscovery(ctx context.Context) error {
 	}
 	fileCfg := file.DefaultConfig()
 	fileCfg.Files = []string{filepath.Join(svc.dir.Path(), targetsFile)}
-	if err := m.ApplyConfig(map[string]discovery.Configs{targetSet: {static, &fileCfg}}); err != nil {
+	if err := m.ApplyConfig(map[string]discovery.Configs{targetSet: {static, fileCfg}}); err != nil {
 		return err
 	}
 	ready := make(chan struct{})

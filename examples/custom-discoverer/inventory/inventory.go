@@ -59,14 +59,13 @@ type Config struct {
 
 // DefaultConfig returns the defaults of a decoded inventory_sd_configs
 // entry: port 9100, read every 30 s, no directory.
-func DefaultConfig() Config {
-	return Config{Port: 9100, RefreshInterval: 30 * time.Second}
+func DefaultConfig() *Config {
+	return &Config{Port: 9100, RefreshInterval: 30 * time.Second}
 }
 
 func init() {
 	// The prototype holds the defaults that a decoded entry starts from.
-	defaults := DefaultConfig()
-	discovery.RegisterConfig(&defaults)
+	discovery.RegisterConfig(DefaultConfig())
 }
 
 var _ discovery.Config = (*Config)(nil)

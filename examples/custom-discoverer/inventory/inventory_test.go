@@ -60,7 +60,7 @@ func TestConformance(t *testing.T) {
 
 	cfg := inventory.DefaultConfig()
 	cfg.Dir = dir
-	groups := discoverytest.Run(t, &cfg)
+	groups := discoverytest.Run(t, cfg)
 	require.Equal(t, `bare: bare:9100 __meta_inventory_host="bare"
 db-1: db-1:9100 __meta_inventory_host="db-1" role="db" zone="b"
 web-1: web-1:9100 __meta_inventory_host="web-1" role="web"`, discoverytest.String(groups))
@@ -69,7 +69,7 @@ web-1: web-1:9100 __meta_inventory_host="web-1" role="web"`, discoverytest.Strin
 func TestConformanceEmptyDirectory(t *testing.T) {
 	cfg := inventory.DefaultConfig()
 	cfg.Dir = t.TempDir()
-	require.Empty(t, discoverytest.Run(t, &cfg))
+	require.Empty(t, discoverytest.Run(t, cfg))
 }
 
 func TestDecodeYAML(t *testing.T) {
