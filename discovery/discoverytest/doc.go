@@ -45,6 +45,7 @@
 //
 //   - Run: a mechanism's test: its Config through the conformance suite, then
 //     checks of what it found.
+//   - Start: a Recorder running one discoverer, showing what it sent.
 //   - Mock: a Mock driving a Manager by hand, in a test of the code that
 //     consumes the Manager.
 package discoverytest

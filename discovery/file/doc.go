@@ -51,4 +51,6 @@
 //
 //   - Example: targets listed in a file under file_sd_configs, served by a
 //     Manager; renaming a new version over the file changes them.
+//   - DefaultConfig: the *Config that goes into discovery.Configs as it is,
+//     with its defaults.
 package file
