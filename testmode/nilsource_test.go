@@ -53,6 +53,12 @@ func nilHelpers() map[string]func(f *fakeTB, src testmode.Recorded) {
 		"Within.RefuteEnqueued": func(f *fakeTB, src testmode.Recorded) {
 			testmode.Within(time.Millisecond).RefuteEnqueued(ctx, f, src, testmode.Match{})
 		},
+		"AssertEnqueuedOnce": func(f *fakeTB, src testmode.Recorded) {
+			require.Nil(nil, testmode.AssertEnqueuedOnce[emailArgs](f, src, testmode.Match{}))
+		},
+		"AssertEnqueuedInOrder": func(f *fakeTB, src testmode.Recorded) {
+			require.Nil(nil, testmode.AssertEnqueuedInOrder(f, src, testmode.Match{}))
+		},
 		"AllEnqueued": func(f *fakeTB, src testmode.Recorded) {
 			rows, err := testmode.AllEnqueued(src, testmode.Match{})
 			require.Nil(nil, rows)
@@ -77,7 +83,7 @@ func TestNilSourceFailsEveryHelper(t *testing.T) {
 				for _, s := range src.says {
 					require.Contains(t, f.message(), s)
 				}
-				require.Contains(t, f.message(), name[max(0, len(name)-len("Enqueued")):], "the failure names the helper")
+				require.Contains(t, f.message(), "testmode: "+name+": ", "the failure names the helper")
 			})
 		}
 	}
