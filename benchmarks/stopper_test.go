@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sourcegraph/conc"
 	"github.com/stretchr/testify/require"
@@ -78,6 +79,26 @@ func spawnFloor(n int, f func()) {
 	wg.Wait()
 }
 
+// spawnFloorAged is spawnFloor plus what naming and ageing every running
+// task needs at the least: one monotonic clock read per task, kept with the
+// goroutine. It is the floor of any spawner that can report task ages.
+func spawnFloorAged(n int, f func()) {
+	var wg sync.WaitGroup
+	epoch := time.Now()
+	for range n {
+		wg.Add(1)
+		start := time.Since(epoch)
+		go func() {
+			defer wg.Done()
+			if start < 0 {
+				panic("the clock went backwards")
+			}
+			f()
+		}()
+	}
+	wg.Wait()
+}
+
 // spawnErrgroup uses an errgroup.Group without a context.
 func spawnErrgroup(tb testing.TB, n int, f func()) {
 	var g errgroup.Group
@@ -130,6 +151,10 @@ func BenchmarkStopperSpawn(b *testing.B) {
 		b.ReportAllocs()
 		spawnFloor(b.N, stopperSpawnFn)
 	})
+	b.Run("floor-aged", func(b *testing.B) {
+		b.ReportAllocs()
+		spawnFloorAged(b.N, stopperSpawnFn)
+	})
 	b.Run("errgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		spawnErrgroup(b, b.N, stopperSpawnFn)
@@ -152,6 +177,35 @@ func floorRunTask(ctx context.Context, stopped *atomic.Bool, f func(context.Cont
 		return errFloorUnavailable
 	}
 	f(ctx)
+	return nil
+}
+
+// agedRegistry is the least a synchronous task API that names and ages
+// every running task can do: one monotonic clock read, and the task's name
+// and start kept under one mutex from admission to release, the way
+// CockroachDB's stopper counts its tasks.
+type agedRegistry struct {
+	epoch   time.Time
+	stopped atomic.Bool
+	mu      sync.Mutex
+	n       int
+	name    string
+	start   time.Duration
+}
+
+func (r *agedRegistry) run(ctx context.Context, name string, f func(context.Context)) error {
+	if r.stopped.Load() {
+		return errFloorUnavailable
+	}
+	start := time.Since(r.epoch)
+	r.mu.Lock()
+	r.n++
+	r.name, r.start = name, start
+	r.mu.Unlock()
+	f(ctx)
+	r.mu.Lock()
+	r.n--
+	r.mu.Unlock()
 	return nil
 }
 
@@ -183,6 +237,14 @@ func BenchmarkStopperRunTask(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = floorRunTask(ctx, &stopped, stopperTaskFn)
+		}
+	})
+	b.Run("floor-aged", func(b *testing.B) {
+		r := &agedRegistry{epoch: time.Now()}
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = r.run(ctx, stopperTaskName, stopperTaskFn)
 		}
 	})
 }
