@@ -455,6 +455,7 @@ func TestStopperBenchmarkSetup(t *testing.T) {
 				spawnEcopatterns(t, newBenchStopper(t), n, func(context.Context) { count() })
 			}},
 			{"floor", func() { spawnFloor(n, count) }},
+			{"floor-aged", func() { spawnFloorAged(n, count) }},
 			{"errgroup", func() { spawnErrgroup(t, n, count) }},
 			{"conc", func() { spawnConc(n, count) }},
 			{"tomb", func() { spawnTomb(t, n, count) }},
@@ -485,6 +486,18 @@ func TestStopperBenchmarkSetup(t *testing.T) {
 		for range n {
 			require.NoError(t, floorRunTask(context.Background(), &stopped, f))
 		}
+		require.Equal(t, n, ran)
+
+		ran = 0
+		r := &agedRegistry{epoch: time.Now()}
+		for range n {
+			require.NoError(t, r.run(context.Background(), stopperTaskName, f))
+		}
+		require.Equal(t, n, ran)
+		require.Zero(t, r.n)
+		require.Equal(t, stopperTaskName, r.name)
+		r.stopped.Store(true)
+		require.ErrorIs(t, r.run(context.Background(), stopperTaskName, f), errFloorUnavailable)
 		require.Equal(t, n, ran)
 	})
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,6 +117,68 @@ func (c floorClock) now() (time.Time, time.Duration) {
 	return c.anchor.Add(d), d
 }
 
+// The promised floor: the floor plus what Span's documented promises need
+// at the least, written without a library. Each part is a promise:
+//
+//   - a random span id and the parent's id read from ctx (events carry
+//     SpanID and ParentID);
+//   - per-span memory the function can add metadata and measurements to
+//     before the stop event (Scope), taken from and returned to a sync.Pool;
+//   - a context for the function that carries the span's id, so events
+//     emitted inside it name their parent. The function may keep it after
+//     the span ends, so it cannot be pooled: one allocation;
+//   - a recover around the handler calls (a panicking handler never reaches
+//     the emitter).
+type promisedRecord struct {
+	e    telemetry.Event
+	meta []slog.Attr
+}
+
+var promisedPool = sync.Pool{New: func() any { return new(promisedRecord) }}
+
+type promisedCtx struct {
+	context.Context
+	id telemetry.SpanID
+}
+
+type promisedKey struct{}
+
+func (c *promisedCtx) Value(key any) any {
+	if key == (promisedKey{}) {
+		return c.id
+	}
+	return c.Context.Value(key)
+}
+
+func promisedDeliver(ctx context.Context, hs []func(context.Context, *telemetry.Event), e *telemetry.Event) {
+	defer func() {
+		if v := recover(); v != nil {
+			sinkBool = true
+		}
+	}()
+	for _, h := range hs {
+		h(ctx, e)
+	}
+}
+
+func promisedSpan(ctx context.Context, clk floorClock, hs []func(context.Context, *telemetry.Event), attr slog.Attr, fn func(context.Context, *telemetry.Scope) error) error {
+	rec := promisedPool.Get().(*promisedRecord)
+	rec.meta = append(rec.meta[:0], attr)
+	id := telemetry.SpanID(rand.Uint64() | 1)
+	parent, _ := ctx.Value(promisedKey{}).(telemetry.SpanID)
+	wall, begin := clk.now()
+	rec.e = telemetry.Event{Name: telemetryBenchSpan.Start, Time: wall, Monotonic: begin, SpanID: id, ParentID: parent, Metadata: rec.meta}
+	promisedDeliver(ctx, hs, &rec.e)
+	err := fn(&promisedCtx{Context: ctx, id: id}, nil)
+	wall, end := clk.now()
+	rec.e = telemetry.Event{Name: telemetryBenchSpan.Stop, Time: wall, Monotonic: end, Duration: end - begin, SpanID: id, ParentID: parent, Metadata: rec.meta}
+	promisedDeliver(ctx, hs, &rec.e)
+	rec.e = telemetry.Event{}
+	clear(rec.meta)
+	promisedPool.Put(rec)
+	return err
+}
+
 // spanFn is the span function of every case: it does nothing, so the
 // benchmarks measure the span machinery alone. It is a variable so that the
 // compiler calls it as a real span's closure would be called, rather than
@@ -219,6 +283,15 @@ func BenchmarkTelemetrySpan(b *testing.B) {
 			*e = telemetry.Event{}
 		}
 	})
+	b.Run("floor-promised", func(b *testing.B) {
+		hs := []func(context.Context, *telemetry.Event){durationHandler}
+		clk := newFloorClock()
+		ctx := b.Context()
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = promisedSpan(ctx, clk, hs, slog.String(telemetryAttrKey, telemetryAttrValue), spanFn)
+		}
+	})
 	b.Run("otelnoop", func(b *testing.B) {
 		tracer := noop.NewTracerProvider().Tracer("x")
 		ctx := b.Context()
@@ -297,6 +370,21 @@ func BenchmarkTelemetrySpanHandlers(b *testing.B) {
 			b.ReportMetric(float64(2*n), "calls/op")
 		})
 	}
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("floor-promised/handlers=%d", n), func(b *testing.B) {
+			var hs []func(context.Context, *telemetry.Event)
+			for range n {
+				hs = append(hs, durationHandler)
+			}
+			clk := newFloorClock()
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkErr = promisedSpan(ctx, clk, hs, slog.String(telemetryAttrKey, telemetryAttrValue), spanFn)
+			}
+			b.ReportMetric(float64(2*n), "calls/op")
+		})
+	}
 }
 
 // BenchmarkTelemetryEmitParallel measures point events with one handler
@@ -367,4 +455,24 @@ func TestTelemetryBenchmarkSetup(t *testing.T) {
 
 	ten := newTelemetryRegistry(t, 10, durationHandler)
 	require.Len(t, ten.Handlers(), 10)
+
+	// The promised floor delivers a start and a stop event sharing a span
+	// id, and the function's context carries that id.
+	got = nil
+	record := func(_ context.Context, e *telemetry.Event) { got = append(got, e.Clone()) }
+	var inner telemetry.SpanID
+	require.NoError(t, promisedSpan(t.Context(), newFloorClock(), []func(context.Context, *telemetry.Event){record},
+		slog.String(telemetryAttrKey, telemetryAttrValue), func(ctx context.Context, _ *telemetry.Scope) error {
+			inner, _ = ctx.Value(promisedKey{}).(telemetry.SpanID)
+			return nil
+		}))
+	require.Len(t, got, 2)
+	require.Equal(t, telemetryBenchSpan.Start, got[0].Name)
+	require.Equal(t, telemetryBenchSpan.Stop, got[1].Name)
+	require.NotZero(t, got[0].SpanID)
+	require.Equal(t, got[0].SpanID, got[1].SpanID)
+	require.Equal(t, got[0].SpanID, inner)
+	v, ok := got[1].Attr(telemetryAttrKey)
+	require.True(t, ok)
+	require.Equal(t, telemetryAttrValue, v.String())
 }

@@ -262,11 +262,13 @@ type pooledEvent struct {
 
 var eventPool = sync.Pool{New: func() any { return new(pooledEvent) }}
 
+// release returns p to its pool, clearing the caller's values so that the
+// pool keeps none alive; the event points only to names, locations and p's
+// own slices, and is overwritten whole before its next use.
 func (p *pooledEvent) release() {
 	clear(p.meas)
 	clear(p.meta)
 	p.meas, p.meta = p.meas[:0], p.meta[:0]
-	p.ev = Event{}
 	eventPool.Put(p)
 }
 

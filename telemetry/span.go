@@ -84,11 +84,14 @@ func (s *Scope) AddMeasurements(ms ...Measurement) {
 	}
 }
 
+// release returns s to its pool. The metadata and measurements are cleared
+// so that the pool keeps no caller's values alive; the event is left as it
+// is, since it points only to names, locations and s's own slices, and is
+// overwritten whole before its next use.
 func (s *Scope) release() {
 	clear(s.meas)
 	clear(s.meta)
 	s.meas, s.meta = s.meas[:0], s.meta[:0]
-	s.ev = Event{}
 	scopePool.Put(s)
 }
 
