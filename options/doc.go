@@ -74,7 +74,9 @@
 // becomes something else hides mistakes; start from DefaultOptions instead.
 // The loaders check syntax (is "abc" an int?), Validate checks meaning (is -1
 // a sensible worker count?); a loader never validates. There is no global
-// configuration registry and no file watching.
+// configuration registry and no file watching. LoadJSON does not read
+// without bound: past [DefaultMaxJSONBytes] (16 MiB) it fails, and
+// [LoadJSONLimit] takes another bound.
 //
 // # Examples
 //
