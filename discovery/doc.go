@@ -33,8 +33,8 @@
 // the sections of a set in key order (Configs.UnmarshalYAML).
 //
 // Importing a mechanism's package registers it: discovery/file for
-// file_sd_configs, discovery/dns for dns_sd_configs; static_configs is built
-// in. What the Manager does beyond Prometheus's:
+// file_sd_configs, discovery/dns for dns_sd_configs, discovery/http for
+// http_sd_configs; static_configs is built in. What the Manager does beyond Prometheus's:
 //
 //   - The first change after a quiet UpdateInterval (default 100 ms) is sent
 //     at once; a burst is coalesced into one more snapshot at the end of the

@@ -215,7 +215,9 @@ func (c *compilation) packageDirs() []string {
 }
 
 // importTable maps package names to import paths, for the standard library
-// and the module's packages, leaving out names two packages share.
+// and the module's packages, leaving out names two packages share, except
+// that the standard library's package wins over the module's (a reader
+// takes http to be net/http).
 func (c *compilation) importTable() (map[string]string, error) {
 	out, err := golist.Go(c.moduleDir, "list", "-e", "-f", "{{.Name}} {{.ImportPath}}", "std", "./...")
 	if err != nil {
@@ -229,6 +231,12 @@ func (c *compilation) importTable() (map[string]string, error) {
 			continue
 		}
 		if prev, dup := table[name]; dup && prev != path {
+			if standard(prev) != standard(path) {
+				if standard(path) {
+					table[name] = path
+				}
+				continue
+			}
 			ambiguous[name] = true
 		}
 		table[name] = path
@@ -237,6 +245,13 @@ func (c *compilation) importTable() (map[string]string, error) {
 		delete(table, name)
 	}
 	return table, nil
+}
+
+// standard reports whether an import path is the standard library's: its
+// first element has no dot.
+func standard(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
 }
 
 // hidden reports whether a package cannot or should not be imported by name.
