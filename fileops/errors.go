@@ -105,9 +105,10 @@ type OpError struct {
 	// Stage is the step that failed, for example "validate", "check
 	// destination", "create temp", "write", "sync file", "close",
 	// "rename", "sync dir", "mkdir temp", "fill", "sync tree", "publish",
-	// "remove", "read dir" or "context". A failure at "sync dir" after a
-	// rename means the new content is in place but may not survive a
-	// power loss.
+	// "remove", "read dir", "open", "read", "lock" or "context". A failure
+	// at "sync dir" after a rename means the new content is in place but
+	// may not survive a power loss. Error leaves the stage out when it is
+	// the operation's name (Open's "open", Lock's "lock").
 	Stage string
 	// Path is the destination as the caller named it (for a [Dir], joined
 	// to the directory's path).
