@@ -165,6 +165,8 @@
 //     or the new version, never a torn one.
 //   - Open: a data directory locked at startup, with what crashed operations
 //     left cleaned up and logged.
+//   - Open (createMissing): a data directory that may not exist yet, created
+//     by Open when Options.CreateMissing asks for it.
 //   - Dir.CreateDir: a directory built under a temporary name, published
 //     whole, and later replaced whole.
 //   - NewPendingFile: content streamed into a file that replaces its

@@ -2,10 +2,13 @@ package fileops_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ecopatterns/ecopatterns/fileops"
 )
@@ -119,6 +122,35 @@ func ExampleOpen() {
 	// level=INFO msg="fileops: recovered" path=block-0002.tmp-for-creation kind=tmp-for-creation did=removed
 	// removed .state.json.tmp-for-write-00000000000000aa (tmp-for-write)
 	// removed block-0002.tmp-for-creation (tmp-for-creation)
+}
+
+// Open a data directory that may not exist yet: without CreateMissing the
+// error says what to do; with it, Open creates the directory and its
+// parents durably.
+func ExampleOpen_createMissing() {
+	base, err := os.MkdirTemp("", "example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(base)
+	dataDir := filepath.Join(base, "var", "lib", "app")
+
+	_, err = fileops.Open(dataDir, fileops.DefaultOptions())
+	fmt.Println(errors.Is(err, fs.ErrNotExist), strings.ReplaceAll(err.Error(), base, "$BASE"))
+
+	opts := fileops.DefaultOptions()
+	opts.CreateMissing = true
+	d, err := fileops.Open(dataDir, opts)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close()
+	fmt.Println(d.WriteFile(context.Background(), "state.json", []byte("{}"), 0o644))
+	// Output:
+	// true fileops: open $BASE/var/lib/app: directory does not exist; create it first, or set Options.CreateMissing
+	// <nil>
 }
 
 // Stream content into a file that replaces its destination only once it
