@@ -18,8 +18,12 @@ func TestMain(m *testing.M) {
 }
 
 // TestRootREADME compiles the repository's README.md, runs its programs and
-// checks that its code drops no error.
+// checks that its code drops no error. The programs run in the environment
+// the README gives the options program: a variable of its own prefix, and
+// one of another program's, which the strict LoadEnv must leave alone.
 func TestRootREADME(t *testing.T) {
+	t.Setenv("PROBER_STOPPER_NAME", "api")
+	t.Setenv("APP_PORT", "8080")
 	readme.Check(t, "../../README.md", "../..")
 }
 
