@@ -42,6 +42,12 @@
 //	...
 //	err = engine.Stop(ctx) // running jobs finish or return to available; nothing is lost
 //
+// An engine refuses what it could never run rather than keep it:
+// NewMemoryEngine refuses options whose Workers holds no worker (as
+// DefaultMemoryOptions' own empty registry), and Insert refuses a queue
+// missing from Queues (ErrUnknownQueue) or a kind the engine's workers
+// lack (ErrUnknownKind), each error saying what to configure.
+//
 // A worker's return value is the attempt's outcome (see Outcome): nil
 // completes the job; Cancel(err) cancels it for good; Snooze(d) runs it
 // again after d without using up an attempt; any other error, a panic or an
