@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/ecopatterns/ecopatterns/internal/golist"
@@ -56,12 +57,17 @@ func (c *compilation) droppedErrors(l *golist.Listing, dir string) []string {
 		}
 		files = append(files, f)
 	}
-	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
+	info := &types.Info{
+		Types:     map[ast.Expr]types.TypeAndValue{},
+		Uses:      map[*ast.Ident]types.Object{},
+		Defs:      map[*ast.Ident]types.Object{},
+		Implicits: map[ast.Node]types.Object{},
+	}
 	conf := types.Config{Importer: l.Importer()}
 	if _, err := conf.Check(dir, fset, files, info); err != nil {
 		return []string{err.Error()}
 	}
-	var problems []string
+	problems := staleComments(fset, files, info)
 	report := func(call *ast.CallExpr, how string) {
 		problems = append(problems, fmt.Sprintf("%s: the error of %s is %s; check it", fset.Position(call.Pos()), callName(call), how))
 	}
@@ -92,6 +98,42 @@ func (c *compilation) droppedErrors(l *golist.Listing, dir string) []string {
 			}
 			return true
 		})
+	}
+	return problems
+}
+
+// qualifiedName matches a name qualified by a package, such as
+// stopper.ErrUnavailable, in a comment.
+var qualifiedName = regexp.MustCompile(`\b([a-z][a-z0-9]*)\.([A-Z][A-Za-z0-9_]*)\b`)
+
+// staleComments returns a problem for every comment that names an exported
+// identifier of an imported package, pkg.Name, that the package does not
+// declare: comments are not compiled, so a renamed sentinel would otherwise
+// live on in them.
+func staleComments(fset *token.FileSet, files []*ast.File, info *types.Info) []string {
+	var problems []string
+	for _, f := range files {
+		imported := map[string]*types.Package{}
+		for _, imp := range f.Imports {
+			if obj, ok := info.Implicits[imp].(*types.PkgName); ok {
+				imported[obj.Name()] = obj.Imported()
+			} else if imp.Name != nil {
+				if obj, ok := info.Defs[imp.Name].(*types.PkgName); ok {
+					imported[obj.Name()] = obj.Imported()
+				}
+			}
+		}
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				for _, m := range qualifiedName.FindAllStringSubmatch(c.Text, -1) {
+					pkg, ok := imported[m[1]]
+					if ok && pkg.Scope().Lookup(m[2]) == nil {
+						problems = append(problems, fmt.Sprintf("%s: the comment names %s.%s, which package %s does not declare",
+							fset.Position(c.Pos()), m[1], m[2], pkg.Path()))
+					}
+				}
+			}
+		}
 	}
 	return problems
 }

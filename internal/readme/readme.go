@@ -19,7 +19,9 @@
 // says so. Every block must check the errors it receives: a call whose error
 // result is discarded (as a statement, by assigning it to _, or in a go
 // statement) fails, except the fmt.Print and fmt.Fprint families and deferred
-// calls.
+// calls. A comment that names pkg.Name of an imported package must name
+// something the package declares, so that renaming a sentinel cannot leave
+// the README's comments behind.
 //
 // The blocks are laid into the module through the go command's -overlay, so
 // they compile against the module's current code with its go.mod and go.sum,

@@ -137,6 +137,11 @@ func TestProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "comment names what a package does not declare",
+			md:   "# fake\n\n" + fence + "go\n// F returns lib.ErrGone, and lib.Open's error.\nfunc F() error { return lib.Close() }\n" + fence + "\n",
+			want: []string{`^DIR/README.md:4:1: the comment names lib.ErrGone, which package example.com/fake/lib does not declare$`},
+		},
+		{
 			name: "programs",
 			md: "# fake\n\n" + fence + "go\npackage main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"got\") }\n" + fence + "\n\n" +
 				fence + "output\nwant\n" + fence + "\n\n" +
