@@ -27,6 +27,20 @@ func TestRootREADME(t *testing.T) {
 	readme.Check(t, "../../README.md", "../..")
 }
 
+// TestExampleREADMEs checks the READMEs of the root module's examples (the
+// nested module examples/otel checks its own).
+func TestExampleREADMEs(t *testing.T) {
+	paths, err := filepath.Glob("../../examples/*/README.md")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, path := range paths {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(path), "go.mod")); err == nil {
+			continue
+		}
+		readme.Check(t, path, "../..")
+	}
+}
+
 // fakeModule returns a module with one library package and the README.
 func fakeModule(t *testing.T, md string) (readmePath, dir string) {
 	t.Helper()
