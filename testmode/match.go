@@ -143,6 +143,7 @@ func compile(m Match) (*matcher, error) {
 	if m.State != "" && !m.State.valid() {
 		errs = append(errs, fmt.Errorf("field State = %q: not a job state", m.State))
 	}
+	mt.set = make([]*field, 0, len(fields))
 	for i := range fields {
 		if fields[i].set(&m) {
 			mt.set = append(mt.set, &fields[i])
