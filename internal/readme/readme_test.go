@@ -191,3 +191,38 @@ func TestBlocks(t *testing.T) {
 		{Info: "output", Line: 7, Text: "b\n```\nc\n"},
 	}, blocks)
 }
+
+// FuzzBlocks checks that Blocks never panics, and that every block it
+// returns is a run of the document's lines, starting at the line it says
+// (line ends of \r\n read as \n).
+func FuzzBlocks(f *testing.F) {
+	f.Add("# x\n\n```go\nfunc F() {}\n```\n")
+	f.Add("```\n````\n```\n")
+	f.Add("  ````output\nb\n```\nc\n````\ntext")
+	f.Add("```go\nunclosed\n")
+	f.Add("\n```go title\r\nx\r\n```\r\n")
+	f.Fuzz(func(t *testing.T, md string) {
+		blocks, err := readme.Blocks(md)
+		if err != nil {
+			return
+		}
+		lines := strings.Split(md, "\n")
+		for _, b := range blocks {
+			if b.Line < 2 || b.Line > len(lines)+1 {
+				t.Fatalf("block at line %d of a %d-line document", b.Line, len(lines))
+			}
+			if b.Text == "" {
+				continue
+			}
+			body := strings.Split(strings.TrimSuffix(b.Text, "\n"), "\n")
+			if b.Line-1+len(body) > len(lines) {
+				t.Fatalf("block at line %d runs past the document's end", b.Line)
+			}
+			for i, l := range body {
+				if doc := strings.TrimSuffix(lines[b.Line-1+i], "\r"); doc != l {
+					t.Fatalf("block line %d is %q, the document's is %q", b.Line+i, l, doc)
+				}
+			}
+		}
+	})
+}
