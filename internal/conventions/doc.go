@@ -24,6 +24,13 @@
 //     pkg.go.dev shows it ("- Stopper.Stop: ...", "- Example (server): ..."
 //     for Example_server), and no item for an example that does not exist.
 //
+// Two more rules concern the repository's documents: CHANGELOG.md keeps the
+// form of Keep a Changelog ([Unreleased] first, dated releases, the six kinds
+// of change, each once per release), and README.md's Versioning section
+// gives the tag prefix of every nested module that is released (all but
+// examples/ and benchmarks/), so a new module cannot be added without saying
+// how it is tagged.
+//
 // The checker itself is exercised against small fake module trees, so a
 // passing run means the rules hold rather than that the checker is blind.
 package conventions
