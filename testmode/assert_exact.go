@@ -76,7 +76,8 @@ func listJobs(rows []*JobRow) string {
 // them in insertion order. It looks at the jobs of the kinds that want
 // names (every kind when a Match has no Kind), as River does, that are
 // enqueued or in a State that one of want names. A kind expected twice
-// must be listed twice. The failure lists the jobs found next to what was
+// must be listed twice; with no Match at all, it asserts that no job is
+// enqueued. The failure lists the jobs found next to what was
 // wanted at each position.
 func AssertEnqueuedInOrder(t TB, src Recorded, want ...Match) []*JobRow {
 	t.Helper()

@@ -372,3 +372,14 @@ func TestClientWithoutEngine(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestAssertEnqueuedInOrderEmpty pins that no Match means no job enqueued.
+func TestAssertEnqueuedInOrderEmpty(t *testing.T) {
+	c := newClient(t, testmode.Manual, &taskWorker{})
+	require.Empty(t, testmode.AssertEnqueuedInOrder(t, c))
+	_, err := c.Insert(context.Background(), taskArgs{N: 1}, nil)
+	require.NoError(t, err)
+	f := &fakeTB{}
+	testmode.AssertEnqueuedInOrder(f, c)
+	require.Contains(t, f.message(), "want 0 job(s) in this order, found 1")
+}
