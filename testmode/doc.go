@@ -102,7 +102,8 @@
 // (ExampleMemoryEngine), a backoff that reads the error
 // (Example_contextualBackoff), a client without an engine
 // (ExampleNewClient_withoutEngine), matching by state and by large
-// integers (ExampleMatch_state, ExampleMatch_largeIntegers), and
+// integers (ExampleMatch_state, ExampleMatch_largeIntegers), tags as a
+// subset or exactly (ExampleMatch_tags), and
 // ExampleAssertEnqueuedOnce, ExampleAssertEnqueuedInOrder,
 // ExamplePerformJob, ExamplePerformJobWith, ExampleSummarize and
 // ExampleDefaultBackoff.

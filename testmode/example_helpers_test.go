@@ -206,3 +206,30 @@ func ExampleSummarize() {
 	// Output:
 	// completed 2, retried 0, snoozed 0, cancelled 1, discarded 0, returned 0, panicked 0
 }
+
+// Match.Tags is a subset, as Oban's tags; ExactTags makes it River's exact,
+// ordered comparison.
+func ExampleMatch_tags() {
+	client, err := newManualClient(&Outbox{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	opts := &testmode.InsertOpts{Tags: []string{"signup", "eu"}}
+	if _, err := client.Insert(context.Background(), WelcomeArgs{Email: "ada@example.com"}, opts); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range []testmode.Match{
+		{Tags: []string{"eu"}},
+		{Tags: []string{"eu"}, ExactTags: true},
+		{Tags: []string{"signup", "eu"}, ExactTags: true},
+	} {
+		rows, err := testmode.AllEnqueued(client, m)
+		fmt.Println(m, len(rows), err)
+	}
+	// Output:
+	// Match{Tags: to contain ["eu"]} 1 <nil>
+	// Match{Tags: exactly ["eu"]} 0 <nil>
+	// Match{Tags: exactly ["signup" "eu"]} 1 <nil>
+}
