@@ -183,6 +183,8 @@
 //     completed.
 //   - Match (largeIntegers): integers in Match.Args compared exactly at any
 //     size, so a 64-bit ID never matches its neighbour.
+//   - Match (tags): Match.Tags as a subset, as in Oban, and ExactTags as
+//     River's exact, ordered comparison.
 //   - Summarize: a drain's attempts counted by outcome, and DueBy running what
 //     will be due by a given time.
 //   - DefaultBackoff: the default retry delays by attempt.
