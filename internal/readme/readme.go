@@ -7,7 +7,8 @@
 //   - A complete file: it starts with a package clause. It is compiled as a
 //     package of its own. If it is package main and the next fenced block of
 //     the README has the info string "output", the program is run and what it
-//     prints must equal that block.
+//     prints must equal that block. An output block that follows no such
+//     program is an error, since nothing would check it.
 //   - Top-level declarations without a package clause (functions, types,
 //     variables, optionally led by imports). All such blocks of one README
 //     are compiled together as one package, one file per block, so a block
@@ -155,6 +156,10 @@ func classify(readmePath, moduleDir string, blocks []Block) ([]*snippet, []strin
 	var snippets []*snippet
 	var problems []string
 	for i, b := range blocks {
+		if b.Info == "output" && (i == 0 || !isProgram(blocks[i-1])) {
+			problems = append(problems, fmt.Sprintf("%s:%d: an output block must directly follow the go block of "+
+				"a package main whose output it is; this one follows none, so nothing checks it", readmePath, b.Line))
+		}
 		if b.Info != "go" {
 			continue
 		}
@@ -163,7 +168,7 @@ func classify(readmePath, moduleDir string, blocks []Block) ([]*snippet, []strin
 		if f, err := parser.ParseFile(fset, "", b.Text, parser.PackageClauseOnly); err == nil && f.Name != nil {
 			s.complete = true
 			s.pkgDir = filepath.Join(base, fmt.Sprintf("line%d", b.Line))
-			if f.Name.Name == "main" && i+1 < len(blocks) && blocks[i+1].Info == "output" {
+			if isProgram(b) && i+1 < len(blocks) && blocks[i+1].Info == "output" {
 				s.output = &blocks[i+1]
 			}
 		} else {
@@ -178,6 +183,15 @@ func classify(readmePath, moduleDir string, blocks []Block) ([]*snippet, []strin
 		snippets = append(snippets, s)
 	}
 	return snippets, problems
+}
+
+// isProgram reports whether b is a go block holding package main.
+func isProgram(b Block) bool {
+	if b.Info != "go" {
+		return false
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "", b.Text, parser.PackageClauseOnly)
+	return err == nil && f.Name != nil && f.Name.Name == "main"
 }
 
 // compilation is the work of one Problems call after classification.

@@ -151,6 +151,11 @@ func TestProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "output block of no program",
+			md:   "# fake\n\n" + fence + "go\nfunc F() {}\n" + fence + "\n\n" + fence + "output\nx\n" + fence + "\n",
+			want: []string{`^DIR/README.md:8: an output block must directly follow the go block of a package main whose output it is; this one follows none, so nothing checks it$`},
+		},
+		{
 			name: "comment names what a package does not declare",
 			md:   "# fake\n\n" + fence + "go\n// F returns lib.ErrGone, and lib.Open's error.\nfunc F() error { return lib.Close() }\n" + fence + "\n",
 			want: []string{`^DIR/README.md:4:1: the comment names lib.ErrGone, which package example.com/fake/lib does not declare$`},
