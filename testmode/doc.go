@@ -97,17 +97,6 @@
 // Given a nil source (a nil *Store from StoreFrom without WithMode, a nil
 // *Client) every helper fails the test, saying so.
 //
-// The examples show an Inline unit test (Example_inlineUnitTest), a Manual
-// integration test (Example_manualIntegrationTest), a production engine
-// (ExampleMemoryEngine), a backoff that reads the error
-// (Example_contextualBackoff), a client without an engine
-// (ExampleNewClient_withoutEngine), matching by state and by large
-// integers (ExampleMatch_state, ExampleMatch_largeIntegers), tags as a
-// subset or exactly (ExampleMatch_tags), and
-// ExampleAssertEnqueuedOnce, ExampleAssertEnqueuedInOrder,
-// ExamplePerformJob, ExamplePerformJobWith, ExampleSummarize and
-// ExampleDefaultBackoff.
-//
 // Attempts are reported as JobSpan telemetry spans with the queue time, the
 // job's kind, queue and attempt, and the outcome; MemoryEngine also reports
 // its inserts and its shutdown (see events.go).
