@@ -66,4 +66,12 @@
 // the status message (cut to [Options].MaxMessageBytes) and the chain as
 // the handler made them: messages cross whole, so redact before, not
 // after. It adds nothing to successful calls.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example: a handler's error as the status a server sends, and that
+//     status as the error a client gets back, code, retryability and
+//     sentinel included; a foreign status and a deadline.
 package grpcerr
