@@ -174,15 +174,16 @@ func (s *Stopper) monoSince() time.Duration { return time.Since(s.epoch) }
 // cache. An asynchronous task is released by a new goroutine that will
 // likely run on another core, so spreading those at random keeps the
 // spawner and the finishing tasks off one lock.
-func (s *Stopper) admit(name string, pc uintptr, async bool) (*shard, int32, bool) {
+func (s *Stopper) admit(name string, pc uintptr, async bool) (slotRef, bool) {
 	if s.quiescing.Load() {
-		return nil, 0, false
+		return slotRef{}, false
 	}
 	h := shardHint()
 	if async {
 		h = rand.Uint32()
 	}
-	sh := &s.shards[h&s.shardMask]
+	ref := slotRef{shard: h & s.shardMask}
+	sh := &s.shards[ref.shard]
 	start := s.monoSince()
 	sh.mu.Lock()
 	// Checked again under the shard lock: Quiesce sets the flag and then
@@ -190,7 +191,7 @@ func (s *Stopper) admit(name string, pc uintptr, async bool) (*shard, int32, boo
 	// counted there.
 	if s.quiescing.Load() {
 		sh.mu.Unlock()
-		return nil, 0, false
+		return slotRef{}, false
 	}
 	var i int32
 	if sh.free > 0 {
@@ -203,12 +204,29 @@ func (s *Stopper) admit(name string, pc uintptr, async bool) (*shard, int32, boo
 	sh.slots[i] = slot{name: name, start: start, pc: pc}
 	sh.n++
 	sh.mu.Unlock()
-	return sh, i, true
+	ref.i = i
+	return ref, true
+}
+
+// slotRef names the slot of a running task: shard and index. It is small
+// so that an asynchronous task's goroutine, which keeps it, stays small.
+type slotRef struct {
+	shard uint32
+	i     int32
+}
+
+// slotName returns the name of the running task in ref.
+func (s *Stopper) slotName(ref slotRef) string {
+	sh := &s.shards[ref.shard]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.slots[ref.i].name
 }
 
 // release unregisters a task and, when it was the last one of a quiescing
 // stopper, signals the drain.
-func (s *Stopper) release(sh *shard, i int32) {
+func (s *Stopper) release(ref slotRef) {
+	sh, i := &s.shards[ref.shard], ref.i
 	sh.mu.Lock()
 	sh.slots[i] = slot{nextFree: sh.free}
 	sh.free = i + 1

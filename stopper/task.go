@@ -89,7 +89,7 @@ func (c *taskCtx) String() string { return "stopper.taskCtx(" + c.s.opts.Name + 
 
 // detachedCtx returns a context with parent's values whose cancellation is
 // the stopper's quiesce. Consecutive calls with the same parent share one.
-func (s *Stopper) detachedCtx(parent context.Context) context.Context {
+func (s *Stopper) detachedCtx(parent context.Context) *taskCtx {
 	if c := s.lastCtx.Load(); c != nil && sameCtx(c.parent, parent) {
 		return c
 	}
@@ -98,7 +98,8 @@ func (s *Stopper) detachedCtx(parent context.Context) context.Context {
 	return c
 }
 
-// checkArgs validates what every Run* method takes.
+// checkArgs validates what every Run* method takes. The hot methods test
+// the arguments inline and call it only to describe a bad one.
 func checkArgs(method string, ctx context.Context, name string, fnNil bool) error {
 	switch {
 	case ctx == nil:
@@ -124,26 +125,41 @@ func funcPC[F ~func(context.Context) | ~func(context.Context) error | ~func()](f
 // quiesces. Under RecoverOnPanic a panic in f is returned as a
 // *TaskPanicError.
 func (s *Stopper) RunTask(ctx context.Context, name string, f func(context.Context)) error {
-	if err := checkArgs("RunTask", ctx, name, f == nil); err != nil {
-		return err
+	if ctx == nil || name == "" || f == nil {
+		return checkArgs("RunTask", ctx, name, f == nil)
 	}
 	if s.quiescing.Load() {
 		return ErrUnavailable
 	}
-	return s.runSync(ctx, name, funcPC(f), func(ctx context.Context) error { f(ctx); return nil })
+	return s.runSync(ctx, name, funcPC(f), taskFn{plain: f})
 }
 
 // RunTaskWithErr is RunTask for a function that returns an error, which it
 // returns.
 func (s *Stopper) RunTaskWithErr(ctx context.Context, name string, f func(context.Context) error) error {
-	if err := checkArgs("RunTaskWithErr", ctx, name, f == nil); err != nil {
-		return err
+	if ctx == nil || name == "" || f == nil {
+		return checkArgs("RunTaskWithErr", ctx, name, f == nil)
 	}
-	return s.runSync(ctx, name, funcPC(f), f)
+	return s.runSync(ctx, name, funcPC(f), taskFn{withErr: f})
 }
 
-func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f func(context.Context) error) (err error) {
-	sh, idx, ok := s.admit(name, pc, false)
+// taskFn is a task's function in either of its forms, called without a
+// wrapping closure.
+type taskFn struct {
+	plain   func(context.Context)
+	withErr func(context.Context) error
+}
+
+func (f taskFn) call(ctx context.Context) error {
+	if f.withErr != nil {
+		return f.withErr(ctx)
+	}
+	f.plain(ctx)
+	return nil
+}
+
+func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f taskFn) (err error) {
+	ref, ok := s.admit(name, pc, false)
 	if !ok {
 		return ErrUnavailable
 	}
@@ -152,7 +168,7 @@ func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f func(c
 		if lazy != nil {
 			lazy.release()
 		}
-		s.release(sh, idx)
+		s.release(ref)
 		if v := recover(); v != nil {
 			err = s.taskPanicked(ctx, name, v, debug.Stack())
 		}
@@ -281,12 +297,22 @@ func isCancelKey(key any) bool {
 }
 
 // body runs f, inside a task span when a handler listens.
-func (s *Stopper) body(ctx context.Context, name string, async bool, f func(context.Context) error) error {
-	if s.tel == nil || !s.tel.Enabled(TaskSpan.Start) && !s.tel.Enabled(TaskSpan.Stop) && !s.tel.Enabled(TaskSpan.Exception) {
-		return f(ctx)
+func (s *Stopper) body(ctx context.Context, name string, async bool, f taskFn) error {
+	if !s.taskSpanObserved() {
+		return f.call(ctx)
 	}
+	return s.spanned(ctx, name, async, f)
+}
+
+// taskSpanObserved reports whether a handler listens to the task span.
+func (s *Stopper) taskSpanObserved() bool {
+	return s.tel != nil && (s.tel.Enabled(TaskSpan.Start) || s.tel.Enabled(TaskSpan.Stop) || s.tel.Enabled(TaskSpan.Exception))
+}
+
+// spanned runs f inside a task span.
+func (s *Stopper) spanned(ctx context.Context, name string, async bool, f taskFn) error {
 	meta := []slog.Attr{slog.String("stopper", s.opts.Name), slog.String("task", name), slog.Bool("async", async)}
-	return s.tel.Span(ctx, TaskSpan, meta, func(ctx context.Context, _ *telemetry.Scope) error { return f(ctx) })
+	return s.tel.Span(ctx, TaskSpan, meta, func(ctx context.Context, _ *telemetry.Scope) error { return f.call(ctx) })
 }
 
 // taskPanicked reports a recovered task panic. Under RepanicOnPanic it
@@ -316,8 +342,8 @@ func (s *Stopper) taskPanicked(ctx context.Context, name string, v any, stack []
 // pprof label ecopatterns.stopper=<name>#<id>, so goroutine profiles can be
 // filtered to the stopper's tasks.
 func (s *Stopper) RunAsyncTask(ctx context.Context, name string, f func(context.Context)) error {
-	if err := checkArgs("RunAsyncTask", ctx, name, f == nil); err != nil {
-		return err
+	if ctx == nil || name == "" || f == nil {
+		return checkArgs("RunAsyncTask", ctx, name, f == nil)
 	}
 	if s.quiescing.Load() {
 		return ErrUnavailable
@@ -330,8 +356,8 @@ func (s *Stopper) RunAsyncTask(ctx context.Context, name string, f func(context.
 // wait ends with ctx's error when ctx is cancelled and with ErrUnavailable
 // when the stopper quiesces), and opting out of quiesce cancellation.
 func (s *Stopper) RunAsyncTaskEx(ctx context.Context, opts TaskOpts, f func(context.Context)) error {
-	if err := checkArgs("RunAsyncTaskEx", ctx, opts.Name, f == nil); err != nil {
-		return err
+	if ctx == nil || opts.Name == "" || f == nil {
+		return checkArgs("RunAsyncTaskEx", ctx, opts.Name, f == nil)
 	}
 	if s.quiescing.Load() {
 		return ErrUnavailable
@@ -349,30 +375,42 @@ func (s *Stopper) RunAsyncTaskEx(ctx context.Context, opts TaskOpts, f func(cont
 }
 
 func (s *Stopper) runAsync(ctx context.Context, name string, lim *Limiter, noCancel bool, f func(context.Context)) error {
-	sh, idx, ok := s.admit(name, funcPC(f), true)
+	ref, ok := s.admit(name, funcPC(f), true)
 	if !ok {
 		return ErrUnavailable
 	}
-	var tctx context.Context
+	var tctx *taskCtx
 	if noCancel {
 		tctx = &taskCtx{parent: context.WithoutCancel(ctx), s: s, inherit: true}
 	} else {
 		tctx = s.detachedCtx(ctx)
 	}
+	// The goroutine keeps five words (the name stays in the task's slot,
+	// read back only for a span or a panic report), so that the one
+	// allocation a task costs stays small.
 	go func() {
 		defer func() {
+			v := recover()
+			var name string
+			if v != nil {
+				name = s.slotName(ref)
+			}
 			// The limiter slot is freed first, so a drained stopper has
 			// freed every slot its tasks held.
 			if lim != nil {
 				lim.release()
 			}
-			s.release(sh, idx)
-			if v := recover(); v != nil {
+			s.release(ref)
+			if v != nil {
 				_ = s.taskPanicked(tctx, name, v, debug.Stack())
 			}
 		}()
 		pprof.SetGoroutineLabels(s.labels)
-		_ = s.body(tctx, name, true, func(ctx context.Context) error { f(ctx); return nil })
+		if s.taskSpanObserved() {
+			_ = s.spanned(tctx, s.slotName(ref), true, taskFn{plain: f})
+			return
+		}
+		f(tctx)
 	}()
 	return nil
 }
