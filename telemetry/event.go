@@ -70,9 +70,10 @@ func (e *Event) Measurement(key string) (Measurement, bool) {
 }
 
 // Error returns the error of an exception event (the KeyError metadata), or
-// nil.
+// nil. An error that is also a slog.LogValuer, as coded errors that log
+// themselves as a group are, is returned as the error it is, unresolved.
 func (e *Event) Error() error {
-	if v, ok := e.Attr(KeyError); ok && v.Kind() == slog.KindAny {
+	if v, ok := e.Attr(KeyError); ok && (v.Kind() == slog.KindAny || v.Kind() == slog.KindLogValuer) {
 		if err, ok := v.Any().(error); ok {
 			return err
 		}

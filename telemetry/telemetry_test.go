@@ -440,6 +440,36 @@ func TestSpanStop(t *testing.T) {
 	require.Equal(t, stop.Duration, stop.Monotonic-start.Monotonic)
 }
 
+// loggedError is an error that logs itself as a group, as errprio's coded
+// errors do: slog stores it as a LogValuer, not as an Any.
+type loggedError struct{ code string }
+
+func (e *loggedError) Error() string { return "coded " + e.code }
+
+func (e *loggedError) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("code", e.code), slog.String("message", e.Error()))
+}
+
+// An error that is also a slog.LogValuer is still the exception event's
+// error, unresolved.
+func TestSpanErrorThatIsALogValuer(t *testing.T) {
+	reg := newRegistry(t)
+	var c collector
+	require.NoError(t, reg.Attach("c", []string{"ecopatterns.test.task"}, &c))
+	want := &loggedError{code: "22023"}
+	err := reg.Span(context.Background(), taskSpan, nil, func(context.Context, *telemetry.Scope) error {
+		return fmt.Errorf("send: %w", want)
+	})
+	require.ErrorIs(t, err, want)
+	exc := c.all()[1]
+	require.ErrorIs(t, exc.Error(), want)
+	direct := reg.Span(context.Background(), taskSpan, nil, func(context.Context, *telemetry.Scope) error {
+		return want
+	})
+	require.ErrorIs(t, direct, want)
+	require.Same(t, want, c.all()[3].Error(), "the error itself, not its resolved group")
+}
+
 func TestSpanError(t *testing.T) {
 	reg := newRegistry(t)
 	var c collector
