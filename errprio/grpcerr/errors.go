@@ -2,9 +2,12 @@ package grpcerr
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/cockroachdb/errors/errbase"
 	"google.golang.org/grpc/status"
+
+	"github.com/ecopatterns/ecopatterns/errprio"
 )
 
 // StatusError is the error the client interceptors and [FromStatus]
@@ -33,3 +36,9 @@ func (e *StatusError) GRPCStatus() *status.Status { return e.status }
 // Format prints, with %+v, the whole chain the server sent, as
 // cockroachdb/errors formats it; with %v and %s, the message.
 func (e *StatusError) Format(s fmt.State, verb rune) { errbase.FormatError(e, s, verb) }
+
+// LogValue logs the error on one line, as [errprio.LogValue] does: code,
+// message and hints, rather than the multi-line chain of %+v.
+func (e *StatusError) LogValue() slog.Value { return errprio.LogValue(e) }
+
+var _ slog.LogValuer = (*StatusError)(nil)

@@ -2,6 +2,8 @@ package grpcerr
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	stderrors "errors"
 	"fmt"
 	"testing"
@@ -115,4 +117,31 @@ func TestForeignStatuses(t *testing.T) {
 		require.Equal(t, c, status.Code(err), "%s: the handler's gRPC code is kept", where)
 		require.Equal(t, c, status.Code(call(ctx, plainClient, "x")), where)
 	}
+}
+
+// The other direction: a server that does not use the package sends each
+// shipped code's gRPC projection, and the client's code for it projects
+// back onto the same gRPC code.
+func TestEveryShippedProjectionComesBack(t *testing.T) {
+	srv := &testServer{}
+	conn := serve(t, srv, nil, mustConverter(t, nil))
+	for _, spec := range errprio.Codes() {
+		grpcCode := codes.Code(spec.GRPCCode)
+		srv.setUnary(func(context.Context, string) error { return status.Error(grpcCode, "from elsewhere") })
+		err := call(t.Context(), conn, "x")
+		require.Equal(t, grpcCode, status.Code(err), spec.Code)
+		back, ok := errprio.Lookup(errprio.CodeOf(err))
+		require.True(t, ok, spec.Code)
+		require.Equal(t, spec.GRPCCode, back.GRPCCode, "%s: %s comes back as %s", spec.Code, grpcCode, back.Code)
+		require.Equal(t, spec.Retryable, back.Retryable, spec.Code)
+	}
+}
+
+// A failed call logs as one line of code, message and hints.
+func TestStatusErrorLogsOnOneLine(t *testing.T) {
+	err := FromStatus(t.Context(), ToStatus(t.Context(), errprio.WithCode(errors.WithHint(errors.Wrap(errCrdbSentinel, "get"), "retry later"), errprio.CodeCannotConnectNow)))
+	var out strings.Builder
+	slog.New(slog.NewTextHandler(&out, nil)).Error("call failed", "err", err)
+	require.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
+	require.Contains(t, out.String(), `err.code=57P03 err.msg="get: store: not found" err.hint="retry later"`)
 }
