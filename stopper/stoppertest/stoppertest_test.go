@@ -164,3 +164,21 @@ func verifyAndRunClean(t *testing.T, f *fakeT) {
 	require.NoError(t, s.Stop(context.Background()))
 	f.end()
 }
+
+// TestNewWithTheTestsOwnDeferredStop: a test may keep the defer s.Stop(ctx)
+// idiom with a stopper from New; the cleanup's Stop then finds it stopped
+// and reports nothing new.
+func TestNewWithTheTestsOwnDeferredStop(t *testing.T) {
+	f := &fakeT{name: "TestFake"}
+	s := stoppertest.New(f)
+	closes := 0
+	func() {
+		defer func() { require.NoError(t, s.Stop(context.Background())) }()
+		s.AddCloser(stopper.CloserFn(func() { closes++ }))
+		require.NoError(t, s.RunAsyncTask(context.Background(), "server", func(ctx context.Context) { <-ctx.Done() }))
+	}()
+	<-s.IsStopped()
+	f.end()
+	require.Empty(t, f.errors)
+	require.Equal(t, 1, closes, "closers run once")
+}
