@@ -2,10 +2,10 @@ package grpcerr
 
 import (
 	"context"
-	"log/slog"
-	"strings"
 	stderrors "errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/errors"
