@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -123,4 +124,26 @@ func TestCloserPanicRepanics(t *testing.T) {
 	require.Contains(t, string(out), "panicInCloser", "the crash shows the original panicking frame")
 	require.NotContains(t, string(out), "earlier closer ran")
 	require.NotContains(t, string(out), "Stop returned")
+}
+
+// TestCloserGoexitDoesNotHangStop: a closer that calls runtime.Goexit (as
+// t.FailNow does) cannot be stopped from ending its goroutine, but the
+// remaining closers still run, Stop returns and reports it, under either
+// policy.
+func TestCloserGoexitDoesNotHangStop(t *testing.T) {
+	for _, policy := range []stopper.PanicPolicy{stopper.RecoverOnPanic, stopper.RepanicOnPanic} {
+		t.Run(string(policy), func(t *testing.T) {
+			s := newStopper(t, func(o *stopper.Options) { o.OnPanic = policy })
+			var ran []string
+			s.AddCloser(stopper.CloserFn(func() { ran = append(ran, "first") }))
+			s.AddCloser(stopper.CloserFn(runtime.Goexit))
+			s.AddCloser(stopper.CloserFn(func() { ran = append(ran, "last") }))
+			err := s.Stop(context.Background())
+			var cerr *stopper.CloserPanicError
+			require.ErrorAs(t, err, &cerr)
+			require.Contains(t, err.Error(), "runtime.Goexit")
+			<-s.IsStopped()
+			require.Equal(t, []string{"last", "first"}, ran)
+		})
+	}
 }

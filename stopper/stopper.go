@@ -379,6 +379,10 @@ func (s *Stopper) WithCancelOnQuiesce(ctx context.Context) (context.Context, con
 // (the default) it is re-raised from the closer's own frames, which crashes
 // the process: the closers registered before it do not run and Stop does
 // not return.
+//
+// A closer that calls runtime.Goexit (as t.FailNow does) ends the goroutine
+// running it; under either policy that is a *CloserPanicError in Stop's
+// error, and the remaining closers still run.
 func (s *Stopper) AddCloser(c Closer) {
 	if c == nil {
 		return
@@ -391,7 +395,7 @@ func (s *Stopper) AddCloser(c Closer) {
 		s.mu.Unlock()
 		// The caller's goroutine has no context to give; the report's
 		// values come from none.
-		s.runCloser(context.Background(), c)
+		s.runCloser(context.Background(), c, nil)
 		return
 	}
 	s.closers = append(s.closers, c)
@@ -652,20 +656,39 @@ func (s *Stopper) stopProcedure(ctx context.Context) {
 	s.closers = nil
 	s.isStop = true
 	s.mu.Unlock()
+	s.closeAll(ctx, closers)
+}
+
+// closeAll runs closers newest first, then marks s stopped. A closer that
+// calls runtime.Goexit (t.FailNow does) ends the goroutine that runs it,
+// which nothing can prevent: the remaining closers and the end of the stop
+// then go on in a new goroutine, so Stop still returns.
+func (s *Stopper) closeAll(ctx context.Context, closers []Closer) {
 	for i := len(closers) - 1; i >= 0; i-- {
-		s.runCloser(ctx, closers[i])
+		s.runCloser(ctx, closers[i], func() { go s.closeAll(ctx, closers[:i]) })
 	}
 	s.markStopped()
 }
 
+// errCloserGoexit is the Value of the *CloserPanicError of a closer that
+// called runtime.Goexit.
+var errCloserGoexit = errors.New("stopper: the closer called runtime.Goexit")
+
 // runCloser closes c under the stopper's panic policy: a panic is logged
 // and emitted as CloserPanicked, then re-raised from the closer's own frames
-// (RepanicOnPanic) or kept for Stop's error (RecoverOnPanic).
-func (s *Stopper) runCloser(ctx context.Context, c Closer) {
+// (RepanicOnPanic) or kept for Stop's error (RecoverOnPanic). A closer that
+// calls runtime.Goexit is reported and kept for Stop's error under either
+// policy, and onGoexit (when not nil) runs as its goroutine ends.
+func (s *Stopper) runCloser(ctx context.Context, c Closer, onGoexit func()) {
+	returned := false
 	defer func() {
 		v := recover()
-		if v == nil {
+		if v == nil && returned {
 			return
+		}
+		goexit := v == nil // only Goexit ends Close without a return or a panic
+		if goexit {
+			v = errCloserGoexit
 		}
 		perr := &CloserPanicError{Stopper: s.opts.Name, Closer: closerName(c), Value: v, Stack: debug.Stack()}
 		s.opts.Logger.LogAttrs(ctx, slog.LevelError, "stopper: closer panicked",
@@ -674,14 +697,18 @@ func (s *Stopper) runCloser(ctx context.Context, c Closer) {
 		s.tel.Emit(ctx, CloserPanicked, nil, slog.String("stopper", s.opts.Name),
 			slog.String("closer", perr.Closer), slog.Any(telemetry.KeyError, perr),
 			slog.String(telemetry.KeyStack, string(perr.Stack)))
-		if s.opts.OnPanic == RepanicOnPanic {
+		if !goexit && s.opts.OnPanic == RepanicOnPanic {
 			panic(v)
 		}
 		s.mu.Lock()
 		s.panics = append(s.panics, perr)
 		s.mu.Unlock()
+		if goexit && onGoexit != nil {
+			onGoexit()
+		}
 	}()
 	c.Close()
+	returned = true
 }
 
 // closerName names a closer in reports as the fmt package names types: a
