@@ -79,15 +79,21 @@ func FromStatus(ctx context.Context, st *status.Status) error {
 // projection), and an error carrying a gRPC status (status.Error, or a
 // [*StatusError] from a call this server made) keeps that status's gRPC
 // code, with the errprio code [CodeForGRPC] maps it to. An err that is a
-// *StatusError is sent as the error it wraps, so a relay adds no layer.
+// *StatusError is sent as the error it wraps, with the gRPC code it came
+// with, so a relay that returns what it got adds no layer and changes no
+// code.
 func (c *Converter) ToStatus(ctx context.Context, err error) *status.Status {
 	if err == nil {
 		return nil
 	}
+	relayed := codes.OK
 	if se, ok := err.(*StatusError); ok {
-		err = se.err
+		err, relayed = se.err, se.status.Code()
 	}
 	grpcCode, err := coded(err)
+	if relayed != codes.OK {
+		grpcCode = relayed
+	}
 	code := errprio.CodeOf(err)
 	if grpcCode == codes.OK {
 		grpcCode = codes.Unknown
@@ -205,6 +211,10 @@ type foreignStatus struct {
 }
 
 func (e *foreignStatus) Error() string { return "grpc " + e.code.String() + ": " + e.msg }
+
+// GRPCStatus keeps the gRPC code reachable when the error is relayed
+// without its StatusError.
+func (e *foreignStatus) GRPCStatus() *status.Status { return status.New(e.code, e.msg) }
 
 func (e *foreignStatus) Unwrap() error {
 	switch e.code {

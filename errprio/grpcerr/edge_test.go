@@ -266,3 +266,29 @@ func TestMidStreamErrors(t *testing.T) {
 	require.NoError(t, err, "io.EOF ends a stream as usual")
 	require.Equal(t, []int64{0, 1, 2}, got)
 }
+
+// A relay that returns what a foreign server answered keeps its gRPC code,
+// also for codes that several gRPC codes share or none maps.
+func TestRelayKeepsForeignGRPCCode(t *testing.T) {
+	conv := mustConverter(t, nil)
+	backend := &testServer{}
+	foreignConn := serve(t, backend, nil, conv)
+	middle := serve(t, &testServer{unary: func(ctx context.Context, _ string) error {
+		return call(ctx, foreignConn, "x")
+	}}, conv, conv)
+	wrappingMiddle := serve(t, &testServer{unary: func(ctx context.Context, _ string) error {
+		return fmt.Errorf("middle: %w", call(ctx, foreignConn, "x"))
+	}}, conv, conv)
+	for _, c := range []codes.Code{codes.Unimplemented, codes.OutOfRange, codes.Unauthenticated, codes.Unavailable} {
+		backend.setUnary(func(context.Context, string) error { return status.Error(c, "from elsewhere") })
+		err := call(t.Context(), middle, "x")
+		require.Equal(t, c, status.Code(err), c.String())
+		require.Equal(t, "grpc "+c.String()+": from elsewhere", err.Error())
+		if want := CodeForGRPC(c); want != "" {
+			require.Equal(t, want, errprio.CodeOf(err), c.String())
+		}
+		if c == codes.Unimplemented {
+			require.Equal(t, c, status.Code(call(t.Context(), wrappingMiddle, "x")), "no code maps it; the status it came with is kept")
+		}
+	}
+}
