@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/config"
@@ -173,8 +174,8 @@ func (d *discoverer) unregisterMetrics() {
 }
 
 // convert returns the groups of tgs as discovery groups: nil groups are
-// dropped, a Source given twice keeps its last group, and every label set
-// is copied, so the mechanism may reuse what it sent.
+// dropped and a Source given twice keeps its last group. Label sets are
+// shared with the mechanism's groups, not copied (see labels).
 func convert(tgs []*targetgroup.Group) []*discovery.Group {
 	out := make([]*discovery.Group, 0, len(tgs))
 	var index map[string]int
@@ -222,15 +223,16 @@ func convertGroup(tg *targetgroup.Group) *discovery.Group {
 	return g
 }
 
+// labels returns ls as Labels without copying it. model.LabelSet is a map
+// from a string type to a string type, as Labels is, so both are the same
+// map at run time (keys hashed and compared as strings). Sharing is safe
+// because neither side writes a label set once it is sent: Prometheus's
+// Manager keeps the groups its mechanisms send as ecopatterns's does.
 func labels(ls model.LabelSet) discovery.Labels {
 	if len(ls) == 0 {
 		return nil
 	}
-	out := make(discovery.Labels, len(ls))
-	for k, v := range ls {
-		out[string(k)] = string(v)
-	}
-	return out
+	return *(*discovery.Labels)(unsafe.Pointer(&ls))
 }
 
 var (

@@ -97,4 +97,14 @@
 // forwards updates as they come rather than invent a full set, so a
 // Manager's first snapshot may hold part of what the mechanism finds a
 // moment later.
+//
+// # Examples
+//
+// Examples, which go doc does not print (see pkg.go.dev or the _test.go files):
+//
+//   - Example: Prometheus's http_sd_configs, registered as prometheus_http,
+//     run by an ecopatterns Manager.
+//   - Config.UnmarshalYAML: a misspelt key with its line and the closest
+//     field; Prometheus's defaults; secrets printed as <secret>.
+//   - New: a Prometheus configuration built in code, run without a Manager.
 package promsd
