@@ -210,3 +210,39 @@ func TestZeroConfig(t *testing.T) {
 	_, err = promsd.New(&kubernetes.SDConfig{Role: kubernetes.RolePod}, bad)
 	require.ErrorContains(t, err, "FirstUpdateTimeout")
 }
+
+// FuzzDecodeMatchesPrometheus decodes arbitrary entries of the three
+// mechanisms registered here both ways: ecopatterns must accept exactly
+// what Prometheus accepts, and decode it to the same value.
+func FuzzDecodeMatchesPrometheus(f *testing.F) {
+	keys := []string{"consul", "kubernetes", "http"}
+	for _, tc := range decodeCases {
+		for i, k := range keys {
+			if k == tc.key {
+				f.Add(uint8(i), tc.entry)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, k uint8, entry string) {
+		key := keys[int(k)%len(keys)]
+		lines := strings.Split(strings.TrimSpace(entry), "\n")
+		body := "\n  - " + strings.Join(lines, "\n    ") + "\n"
+		theirs, theirErr := prometheusDecode(key + "_sd_configs:" + body)
+		ours, ourErr := oursDecode(ourKey(key) + "_sd_configs:" + body)
+		if theirErr != nil {
+			if ourErr == nil {
+				t.Fatalf("Prometheus refuses %q (%v), ecopatterns accepts it", body, theirErr)
+			}
+			return
+		}
+		if ourErr != nil {
+			t.Fatalf("Prometheus accepts %q, ecopatterns refuses it: %v", body, ourErr)
+		}
+		if len(theirs) != len(ours) {
+			t.Fatalf("%q: Prometheus decodes %d configs, ecopatterns %d", body, len(theirs), len(ours))
+		}
+		for i := range theirs {
+			require.Equal(t, theirs[i], ours[i], body)
+		}
+	})
+}
