@@ -79,7 +79,8 @@ type discoverer struct {
 // Run registers the mechanism's metrics, runs the Prometheus discoverer on
 // a channel of its own and forwards what it sends, converted, until ctx is
 // cancelled. It returns only after the Prometheus discoverer's Run
-// returned, and never sends after returning even if goroutines the
+// returned (receiving and dropping what it sends meanwhile, in case its
+// sends ignore ctx), and never sends after returning even if goroutines the
 // mechanism left behind still try to send: they send on the private
 // channel, which nobody reads any more, and give up when they see ctx
 // cancelled. The metrics are unregistered before Run returns.
@@ -110,7 +111,7 @@ func (d *discoverer) Run(ctx context.Context, up chan<- []*discovery.Group) {
 	}()
 	d.forward(ctx, in, done, up)
 	cancel()
-	<-done
+	drain(in, done)
 	d.conns.closeAll()
 	if p := panicked.Load(); p != nil {
 		// Panic on Run's goroutine, where a Manager recovers it and
@@ -120,6 +121,22 @@ func (d *discoverer) Run(ctx context.Context, up chan<- []*discovery.Group) {
 }
 
 type panicValue struct{ v any }
+
+// drain discards what the mechanism still sends until its Run returns
+// (done), so that a mechanism whose sends do not watch its context (Run
+// then blocks in a send nobody receives) still returns.
+func drain(in <-chan []*targetgroup.Group, done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case _, ok := <-in:
+			if !ok {
+				in = nil
+			}
+		}
+	}
+}
 
 // forward converts and forwards the updates of in to up until ctx is
 // cancelled or the Prometheus discoverer returns (done).

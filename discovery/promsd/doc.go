@@ -29,7 +29,8 @@
 // The adapter keeps the discovery.Discoverer contract even where a
 // mechanism does not: it never sends after Run returns (mechanisms that
 // leave goroutines behind send on a private channel), it returns only once
-// the mechanism's Run returned, drops nil groups, keeps the last of two
+// the mechanism's Run returned (dropping what it still sends, so a send
+// that ignores the context cannot hang it), drops nil groups, keeps the last of two
 // groups with one Source, closes the idle HTTP connections a mechanism
 // left open, and turns a panic of the mechanism into a panic of Run, which
 // a Manager reports as a failed provider.

@@ -154,6 +154,9 @@ func TestRegisterRefusesNativeAndTakenNames(t *testing.T) {
 	require.ErrorIs(t, promsd.RegisterAs("other_http", &promHTTPConfig{}, promsd.DefaultOptions()), promsd.ErrRegistered,
 		"the type is registered as prometheus_http")
 	require.ErrorContains(t, promsd.RegisterAs("Bad-Name", &promHTTPConfig{}, promsd.DefaultOptions()), "lower-case")
+	err = promsd.RegisterAs("consul", &sloppyConfig{}, promsd.DefaultOptions())
+	require.ErrorIs(t, err, promsd.ErrRegistered, "the name is taken by Prometheus's consul")
+	require.Contains(t, err.Error(), `"consul"`)
 }
 
 type promHTTPConfig = promhttp.SDConfig
