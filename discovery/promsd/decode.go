@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"regexp"
 	"slices"
@@ -137,7 +138,9 @@ func (c *Config[T]) MarshalJSON() ([]byte, error) {
 }
 
 // String returns the YAML form of MarshalYAML, secrets shown as <secret>.
-func (c *Config[T]) String() string {
+// It has a value receiver so that a Config printed by value (by
+// options.Diff, say) hides its secrets too.
+func (c Config[T]) String() string {
 	m, err := c.MarshalYAML()
 	if err != nil {
 		return c.Name() + ": " + err.Error()
@@ -148,6 +151,9 @@ func (c *Config[T]) String() string {
 	}
 	return strings.TrimRight(string(b), "\n")
 }
+
+// LogValue logs c as String does, secrets shown as <secret>.
+func (c Config[T]) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // inlineAliases returns a copy of n in which every alias is replaced by a
 // copy of the node it names, so that the entry can be encoded on its own.

@@ -2,6 +2,8 @@ package promsd_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/ecopatterns/ecopatterns/discovery"
 	"github.com/ecopatterns/ecopatterns/discovery/promsd"
+	"github.com/ecopatterns/ecopatterns/options"
 )
 
 // prometheusDecode decodes a Configs document the way Prometheus's
@@ -245,4 +248,24 @@ func FuzzDecodeMatchesPrometheus(f *testing.F) {
 			require.Equal(t, theirs[i], ours[i], body)
 		}
 	})
+}
+
+// A Config printed by options.Diff, or logged, shows <secret> for its
+// secrets.
+func TestDiffAndLogsHideSecrets(t *testing.T) {
+	a := decodeOne(t, "consul_sd_configs: [{server: s, token: first-token}]").(*promsd.Config[*consul.SDConfig])
+	b := decodeOne(t, "consul_sd_configs: [{server: s, token: second-token}]").(*promsd.Config[*consul.SDConfig])
+	type settings struct {
+		SD    *promsd.Config[*consul.SDConfig]
+		Value promsd.Config[*consul.SDConfig]
+	}
+	d := options.Diff(settings{a, *a}, settings{b, *b})
+	require.Len(t, d, 2)
+	var logs strings.Builder
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "diff", d, "sd", a, "value", *b)
+	for _, out := range []string{d.String(), logs.String(), fmt.Sprintf("%v %+v %s", a, *a, b)} {
+		require.NotContains(t, out, "first-token")
+		require.NotContains(t, out, "second-token")
+		require.Contains(t, out, "<secret>")
+	}
 }
