@@ -86,6 +86,26 @@
 // [DiscovererFunc] turns a function into a Discoverer; discoverytest.Mock is
 // a discoverer a test drives by hand.
 //
+// # Differences from Prometheus
+//
+// Deliberate, each pinned by the named test:
+//
+//	Prometheus                               here                                       test
+//	removed set: sent with no groups,         sent empty once, then left out             TestPromPresentOnConfigRename
+//	  then still absent
+//	no-op update or reload: a sync            nothing sent                               TestNoOpUpdatesProduceNoSnapshot,
+//	                                                                                     TestPromPresentOnStartupAndReload
+//	first sync after up to 5 s                first change after a quiet interval        TestLeadingEdgeCoalescing
+//	                                            sent at once
+//	bad Config: logged, the rest runs         ApplyConfig refuses all, names each        TestApplyConfigIsAllOrNothing,
+//	                                            (ConfigErrors)                           TestPromFailedConfigsAreRefused
+//	reload swap: set may pass through empty   old targets kept until the new ones        TestReloadDoesNotFlap
+//	                                            (SwapTimeout)
+//	snapshot map shared with the manager      the receiver's own map                     TestReceivedSnapshotMapIsTheReceivers
+//	discoverer that returns: groups kept,     reported, restarted with backoff           TestReturnedEarlyIsRestartedWithBackoff
+//	  silently
+//	YAML aliases expanded without bound       excessive aliasing refused                 TestYAMLAliasExpansionIsBounded
+//
 // # What it deliberately does not do
 //
 // It does not relabel, scrape or health-check targets: it hands groups to a
