@@ -540,12 +540,12 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 			m.tel.Emit(ctx, SyncDelayed, []telemetry.Measurement{telemetry.Dur("waited", now.Sub(s.builtAt))})
 		}
 		for _, set := range vanished {
-			delete(s.state, set)
+			s.drop(set)
 		}
 		slices.SortFunc(updates, func(a, b update) int { return cmp.Compare(a.set, b.set) })
 		report := m.tel.Enabled(SetSynced)
 		for _, u := range updates {
-			s.state[u.set] = u.groups
+			s.put(u.set, u.groups)
 			if report {
 				targets := 0
 				for _, g := range u.groups {
@@ -568,12 +568,31 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 	}
 }
 
-// offer makes a copy of the state the snapshot to send. The copy is
-// never touched again once sent: the map is the receiver's from the moment
-// it is sent, and a snapshot not yet taken is replaced, not changed.
+// offer makes a copy of the state the snapshot to send, unless one not yet
+// sent holds it already. The copy is never touched again once sent: the
+// map is the receiver's from the moment it is sent.
 func (s *sender) offer(now time.Time) {
-	s.cur = maps.Clone(s.state)
+	if !s.pending { // a snapshot not yet sent already holds the state
+		s.cur = maps.Clone(s.state)
+	}
 	s.pending, s.builtAt, s.last = true, now, now
+}
+
+// put sets a set's groups in the state, and in the snapshot not yet sent,
+// which is still the sender's.
+func (s *sender) put(set string, groups []*Group) {
+	s.state[set] = groups
+	if s.pending {
+		s.cur[set] = groups
+	}
+}
+
+// drop removes a set from the state, and from the snapshot not yet sent.
+func (s *sender) drop(set string) {
+	delete(s.state, set)
+	if s.pending {
+		delete(s.cur, set)
+	}
 }
 
 // setSnapshot concatenates the snapshots of a set's providers. A set with
