@@ -56,7 +56,7 @@ web:
 			want := file.DefaultConfig()
 			want.Files = []string{"/etc/targets/*.json"}
 			want.RefreshInterval = 30e9
-			require.Equal(t, &want, files)
+			require.Equal(t, want, files)
 
 			err := unmarshal([]byte(bad), &sets)
 			require.ErrorContains(t, err, `discovery: file_sd_configs[0]: unknown field "file" (did you mean "files"?)`)
