@@ -227,14 +227,10 @@ func (c *Client) route(ctx context.Context) (Mode, *Store, error) {
 // *PanicError when it panicked), or to ctx's cause when ctx ended between
 // two attempts.
 func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobRow, error) {
-	if ctx == nil {
-		return nil, errors.New("testmode: Insert: ctx is nil")
-	}
-	mode, st, err := c.route(ctx)
+	mode, st, now, err := c.begin(ctx, "Insert")
 	if err != nil {
 		return nil, err
 	}
-	now := c.clock.now()
 	row, r, err := c.build(args, opts, now)
 	if err != nil {
 		return nil, err
@@ -244,19 +240,13 @@ func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobR
 	}
 	switch mode {
 	case Disabled:
-		if c.cfg.Engine == nil {
-			return nil, c.noEngine("Insert")
+		var asIs []Args
+		if c.takesAsIs(r, args) {
+			asIs = []Args{args}
 		}
-		var out []*JobRow
-		if me, ok := c.cfg.Engine.(*MemoryEngine); ok && r.takes(args) {
-			// The engine's worker can take the args as they are, saving
-			// their decoding at each attempt.
-			out, err = me.insertArgs(ctx, []*JobRow{row}, []Args{args})
-		} else {
-			out, err = c.cfg.Engine.Insert(ctx, []*JobRow{row})
-		}
+		out, err := c.engineInsert(ctx, "Insert", []*JobRow{row}, asIs)
 		if err != nil {
-			return nil, fmt.Errorf("testmode: Insert: %w", err)
+			return nil, err
 		}
 		return out[0], nil
 	case Manual:
@@ -277,17 +267,12 @@ func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobR
 // error then joins the *JobError of every job that did not complete, and
 // the rows are returned all the same.
 func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow, error) {
-	if ctx == nil {
-		return nil, errors.New("testmode: InsertMany: ctx is nil")
-	}
-	mode, st, err := c.route(ctx)
+	mode, st, now, err := c.begin(ctx, "InsertMany")
 	if err != nil {
 		return nil, err
 	}
-	now := c.clock.now()
 	rows := make([]*JobRow, len(jobs))
-	var args []Args // the args a MemoryEngine's workers take as they are
-	me, _ := c.cfg.Engine.(*MemoryEngine)
+	var asIs []Args // the args the engine's workers take as they are
 	var errs []error
 	for i, p := range jobs {
 		row, r, err := c.build(p.Args, p.Opts, now)
@@ -296,11 +281,11 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 			continue
 		}
 		rows[i] = row
-		if mode == Disabled && me != nil && r.takes(p.Args) {
-			if args == nil {
-				args = make([]Args, len(jobs))
+		if mode == Disabled && c.takesAsIs(r, p.Args) {
+			if asIs == nil {
+				asIs = make([]Args, len(jobs))
 			}
-			args[i] = p.Args
+			asIs[i] = p.Args
 		}
 	}
 	if len(errs) > 0 {
@@ -311,19 +296,7 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 	}
 	switch mode {
 	case Disabled:
-		if c.cfg.Engine == nil {
-			return nil, c.noEngine("InsertMany")
-		}
-		var out []*JobRow
-		if args != nil {
-			out, err = me.insertArgs(ctx, rows, args)
-		} else {
-			out, err = c.cfg.Engine.Insert(ctx, rows)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("testmode: InsertMany: %w", err)
-		}
-		return out, nil
+		return c.engineInsert(ctx, "InsertMany", rows, asIs)
 	case Manual:
 		out, _ := st.insert(rows, now)
 		return out, nil
@@ -341,6 +314,55 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 		}
 		return out, errors.Join(errs...)
 	}
+}
+
+// argsInserter is what an engine offers when its workers can take a job's
+// args as the Client built them, saving their decoding at each attempt:
+// MemoryEngine offers it. args is nil, or args[i] is nil or the args of
+// rows[i], which the client checked that the worker takes as they are
+// (runner.takes).
+type argsInserter interface {
+	insertArgs(ctx context.Context, rows []*JobRow, args []Args) ([]*JobRow, error)
+}
+
+// begin starts the insert named op under ctx: it returns the mode, the
+// store and the time of the insert.
+func (c *Client) begin(ctx context.Context, op string) (Mode, *Store, time.Time, error) {
+	if ctx == nil {
+		return "", nil, time.Time{}, fmt.Errorf("testmode: %s: ctx is nil", op)
+	}
+	mode, st, err := c.route(ctx)
+	if err != nil {
+		return "", nil, time.Time{}, err
+	}
+	return mode, st, c.clock.now(), nil
+}
+
+// takesAsIs reports whether the engine's worker for r can take args as
+// they are (a Disabled-mode insert only).
+func (c *Client) takesAsIs(r runner, args Args) bool {
+	_, ok := c.cfg.Engine.(argsInserter)
+	return ok && r.takes(args)
+}
+
+// engineInsert stores rows in the engine, the Disabled mode of the insert
+// named op; asIs is nil or holds the args the engine's workers take as
+// they are (see argsInserter).
+func (c *Client) engineInsert(ctx context.Context, op string, rows []*JobRow, asIs []Args) ([]*JobRow, error) {
+	if c.cfg.Engine == nil {
+		return nil, c.noEngine(op)
+	}
+	var out []*JobRow
+	var err error
+	if ai, ok := c.cfg.Engine.(argsInserter); ok && asIs != nil {
+		out, err = ai.insertArgs(ctx, rows, asIs)
+	} else {
+		out, err = c.cfg.Engine.Insert(ctx, rows)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("testmode: %s: %w", op, err)
+	}
+	return out, nil
 }
 
 // noEngine is the error of an insert in Disabled mode by a client built

@@ -248,58 +248,68 @@ func (mt *matcher) matches(rec *record) bool {
 			}
 		}
 	}
-	for _, f := range mt.set {
-		if f.differs(mt, rec) {
-			return false
-		}
-	}
-	row := rec.row
-	if mt.meta != nil {
-		var got any = map[string]any{}
-		if row.Meta != nil {
-			got, _ = normalize(row.Meta)
-		}
-		if metaNumbers.subset(mt.meta, got, "", nil, false) {
-			return false
-		}
-	}
-	if mt.args != nil {
-		got, err := rec.argsDoc()
-		if err != nil || argsNumbers.subset(mt.args, got, "", nil, false) {
-			return false
-		}
-	}
-	return true
+	return !mt.departs(rec, nil)
 }
 
 // diff lists every difference between rec's job and the match, for a
 // failure message. The caller holds the store's lock.
 func (mt *matcher) diff(rec *record) []string {
 	var out []string
-	row := rec.row
-	add := func(field, got, want string) {
-		out = append(out, field+": got "+got+", want "+want)
+	mt.departs(rec, &out)
+	return out
+}
+
+// departs reports whether rec's job departs from the match: the one
+// comparison behind matches and diff. With a nil out it stops at the first
+// difference; otherwise it appends every difference to out, each as
+// "field: got ..., want ...". The caller holds the store's lock.
+func (mt *matcher) departs(rec *record, out *[]string) bool {
+	found := false
+	note := func(field, got, want string) bool {
+		found = true
+		if out == nil {
+			return true // stop now
+		}
+		*out = append(*out, field+": got "+got+", want "+want)
+		return false
 	}
 	for _, f := range mt.set {
 		if f.differs(mt, rec) {
-			add(f.name, f.got(rec), f.want(&mt.m, mt.delta))
+			var got, want string
+			if out != nil {
+				got, want = f.got(rec), f.want(&mt.m, mt.delta)
+			}
+			if note(f.name, got, want) {
+				return true
+			}
 		}
 	}
 	if mt.meta != nil {
 		var got any = map[string]any{}
-		if row.Meta != nil {
-			got, _ = normalize(row.Meta)
+		if rec.row.Meta != nil {
+			got, _ = normalize(rec.row.Meta)
 		}
-		metaNumbers.subset(mt.meta, got, "Meta", &out, true)
+		if metaNumbers.departs(mt.meta, got, "Meta", out) {
+			if out == nil {
+				return true
+			}
+			found = true
+		}
 	}
 	if mt.args != nil {
-		if got, err := rec.argsDoc(); err != nil {
-			add("Args", "undecodable JSON ("+err.Error()+")", showJSON(mt.args))
-		} else {
-			argsNumbers.subset(mt.args, got, "Args", &out, true)
+		got, err := rec.argsDoc()
+		if err != nil {
+			var want string
+			if out != nil {
+				want = showJSON(mt.args)
+			}
+			return note("Args", "undecodable JSON ("+err.Error()+")", want) || found
+		}
+		if argsNumbers.departs(mt.args, got, "Args", out) {
+			found = true
 		}
 	}
-	return out
+	return found
 }
 
 // numbersEqual compares the numbers of two generic JSON values.
@@ -312,17 +322,16 @@ var (
 	metaNumbers numbersEqual = equalMetaNumbers
 )
 
-// subset reports differences between want (a deep subset) and got into
-// out; it returns true when it found one and all is false (stop now). With
-// a nil out it only reports, by returning true, whether there is one.
-// Numbers compare by eq.
-func (eq numbersEqual) subset(want, got any, path string, out *[]string, all bool) bool {
+// departs reports whether got departs from want, a deep subset, comparing
+// numbers by eq. With a nil out it stops at the first difference;
+// otherwise it appends every difference to out, each named by its path
+// below path.
+func (eq numbersEqual) departs(want, got any, path string, out *[]string) bool {
 	report := func(g, w string) bool {
-		if out == nil {
-			return true
+		if out != nil {
+			*out = append(*out, path+": got "+g+", want "+w)
 		}
-		*out = append(*out, path+": got "+g+", want "+w)
-		return !all
+		return true
 	}
 	switch w := want.(type) {
 	case Wildcard:
@@ -335,42 +344,45 @@ func (eq numbersEqual) subset(want, got any, path string, out *[]string, all boo
 		if out == nil {
 			for k, wv := range w {
 				gv, present := g[k]
-				if !present || eq.subset(wv, gv, "", nil, false) {
+				if !present || eq.departs(wv, gv, "", nil) {
 					return true
 				}
 			}
 			return false
 		}
+		found := false
 		for _, k := range slices.Sorted(maps.Keys(w)) {
 			gv, present := g[k]
 			p := path + "." + k
 			if !present {
 				*out = append(*out, p+": missing, want "+showJSON(w[k]))
-				if !all {
-					return true
-				}
+				found = true
 				continue
 			}
-			if eq.subset(w[k], gv, p, out, all) {
-				return true
+			if eq.departs(w[k], gv, p, out) {
+				found = true
 			}
 		}
-		return false
+		return found
 	case []any:
 		g, ok := got.([]any)
 		if !ok || len(g) != len(w) {
 			return report(showJSON(got), showJSON(want))
 		}
+		found := false
 		for i := range w {
 			p := path
 			if out != nil {
 				p += "[" + strconv.Itoa(i) + "]"
 			}
-			if eq.subset(w[i], g[i], p, out, all) {
-				return true
+			if eq.departs(w[i], g[i], p, out) {
+				if out == nil {
+					return true
+				}
+				found = true
 			}
 		}
-		return false
+		return found
 	case json.Number:
 		if g, ok := got.(json.Number); ok && eq(w, g) {
 			return false

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -146,25 +145,6 @@ type uniqueJob struct {
 	row atomic.Pointer[JobRow] // the current snapshot
 }
 
-// memQueue is one queue: due jobs by priority, the others by due time.
-// Due jobs are split in two: fifo holds those that arrived in queue order
-// (each sorting after the one queued before it, as jobs inserted one
-// after another to be run now do), avail the others; the next job is the
-// lesser of their heads. A job due now thus costs no heap work in the
-// common case, and the order is exactly the one a single heap gives.
-type memQueue struct {
-	name    string
-	task    string // the task name of its workers
-	mu      sync.Mutex
-	fifo    itemRing
-	avail   jobHeap
-	sched   jobHeap
-	running int
-	// ready holds wake-up tokens for idle workers. It has one slot per
-	// worker: when it is full, every worker will look at the heaps again.
-	ready chan struct{}
-}
-
 // NewMemoryEngine starts an engine and its workers, or returns an error
 // naming every bad field of opts (or ErrUnavailable, wrapped, when Parent is
 // stopping).
@@ -295,9 +275,7 @@ func (e *MemoryEngine) Insert(ctx context.Context, rows []*JobRow) ([]*JobRow, e
 }
 
 // insertArgs is Insert for a Client, which may give with the rows the
-// args they were built from: args is nil, or args[i] is nil or the args
-// of rows[i], which the client checked that the worker takes as they are
-// (runner.takes).
+// args they were built from (see argsInserter).
 func (e *MemoryEngine) insertArgs(ctx context.Context, rows []*JobRow, args []Args) ([]*JobRow, error) {
 	if !e.tel.Enabled(EngineInsertSpan.Start) && !e.tel.Enabled(EngineInsertSpan.Stop) && !e.tel.Enabled(EngineInsertSpan.Exception) {
 		out, _, err := e.insert(ctx, rows, args)
@@ -393,81 +371,6 @@ func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow, args []Args) 
 		q.wake()
 	}
 	return out, dups, nil
-}
-
-// push queues it, a job due now when due is set, scheduled for later
-// otherwise. The caller holds q.mu.
-func (q *memQueue) push(it heapItem, due bool) {
-	if due {
-		q.pushDue(it)
-	} else {
-		q.sched.push(it)
-	}
-}
-
-// pushDue queues it, a due job, at the tail of fifo when it sorts after
-// fifo's last job, in avail otherwise. The caller holds q.mu.
-func (q *memQueue) pushDue(it heapItem) {
-	if q.fifo.n == 0 || !q.avail.less(&it, q.fifo.last()) {
-		q.fifo.push(it)
-	} else {
-		q.avail.push(it)
-	}
-}
-
-// popDue takes the first due job, the lesser of the heads of fifo and
-// avail, or returns false when there is none. The caller holds q.mu.
-func (q *memQueue) popDue() (heapItem, bool) {
-	switch {
-	case q.fifo.n > 0 && (len(q.avail.items) == 0 || q.avail.less(q.fifo.first(), &q.avail.items[0])):
-		return q.fifo.pop(), true
-	case len(q.avail.items) > 0:
-		return q.avail.pop(), true
-	}
-	return heapItem{}, false
-}
-
-// wake gives an idle worker a token, unless every worker has one already.
-func (q *memQueue) wake() {
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
-}
-
-// step files the job whose attempt just ended, if done.row is not nil,
-// and, when take is set, takes the next due job off the queue. stored is
-// done's new snapshot when the job goes on (requeued) or blocks duplicates;
-// the worker clones it before calling, outside the lock. Without a due
-// job, step returns how long until the next scheduled one is due, or 0
-// when none is scheduled. One lock covers both halves, so a busy worker
-// locks its queue once per job.
-func (q *memQueue) step(done heapItem, stored *JobRow, requeued bool, now time.Time, take bool) (next heapItem, wait time.Duration) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if done.row != nil {
-		q.running--
-		if requeued {
-			q.push(heapItem{prio: stored.Priority, at: dueNanos(stored.ScheduledAt), id: stored.ID, row: stored, uj: done.uj, args: done.args},
-				!stored.ScheduledAt.After(now))
-		}
-	}
-	if !take {
-		return heapItem{}, 0
-	}
-	nowNanos := dueNanos(now)
-	for len(q.sched.items) > 0 && q.sched.items[0].at <= nowNanos {
-		q.pushDue(q.sched.pop())
-	}
-	next, ok := q.popDue()
-	if !ok {
-		if len(q.sched.items) > 0 {
-			wait = time.Duration(q.sched.items[0].at - nowNanos)
-		}
-		return heapItem{}, wait
-	}
-	q.running++
-	return next, 0
 }
 
 // work is one worker of q: it runs due jobs until the stopper quiesces,
@@ -582,120 +485,4 @@ func (e *MemoryEngine) watchShutdown(ctx context.Context) {
 		}
 		return nil
 	})
-}
-
-// heapItem is a queued job with its ordering keys copied, so ordering reads
-// no shared memory.
-type heapItem struct {
-	prio int
-	at   int64 // due time, Unix nanoseconds (see dueNanos)
-	id   int64
-	row  *JobRow    // the job's snapshot
-	uj   *uniqueJob // the job's entry in the uniqueness index; nil when not unique
-	// args is nil or the args the job was inserted with, which its worker
-	// takes as they are (see runner.takes).
-	args Args
-}
-
-// dueNanos turns a due time into heap order: Unix nanoseconds, which
-// compare faster than time.Time. Times past 2262 all map to the largest
-// value and are ordered among themselves by ID.
-func dueNanos(t time.Time) int64 {
-	if t.After(maxNanosTime) {
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var maxNanosTime = time.Unix(0, math.MaxInt64)
-
-// jobHeap is a binary min-heap of queued jobs: by priority, then due time,
-// then ID when byPriority is set; by due time, then ID otherwise.
-type jobHeap struct {
-	byPriority bool
-	items      []heapItem
-}
-
-func (h *jobHeap) less(a, b *heapItem) bool {
-	if h.byPriority && a.prio != b.prio {
-		return a.prio < b.prio
-	}
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.id < b.id
-}
-
-func (h *jobHeap) push(it heapItem) {
-	h.items = append(h.items, it)
-	i := len(h.items) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(&h.items[i], &h.items[p]) {
-			break
-		}
-		h.items[i], h.items[p] = h.items[p], h.items[i]
-		i = p
-	}
-}
-
-func (h *jobHeap) pop() heapItem {
-	top := h.items[0]
-	last := len(h.items) - 1
-	h.items[0] = h.items[last]
-	h.items[last] = heapItem{}
-	h.items = h.items[:last]
-	i := 0
-	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && h.less(&h.items[l], &h.items[m]) {
-			m = l
-		}
-		if r < last && h.less(&h.items[r], &h.items[m]) {
-			m = r
-		}
-		if m == i {
-			return top
-		}
-		h.items[i], h.items[m] = h.items[m], h.items[i]
-		i = m
-	}
-}
-
-// itemRing is a FIFO of queued jobs in a ring buffer whose size is a power
-// of two.
-type itemRing struct {
-	buf  []heapItem
-	head int // index of the first item
-	n    int // number of items
-}
-
-func (r *itemRing) push(it heapItem) {
-	if r.n == len(r.buf) {
-		buf := make([]heapItem, max(16, 2*len(r.buf)))
-		for i := range r.n {
-			buf[i] = *r.at(i)
-		}
-		r.buf, r.head = buf, 0
-	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = it
-	r.n++
-}
-
-// at returns the i-th item from the head; 0 <= i < r.n.
-func (r *itemRing) at(i int) *heapItem { return &r.buf[(r.head+i)&(len(r.buf)-1)] }
-
-// first returns the head; r.n > 0.
-func (r *itemRing) first() *heapItem { return &r.buf[r.head] }
-
-// last returns the tail; r.n > 0.
-func (r *itemRing) last() *heapItem { return r.at(r.n - 1) }
-
-// pop removes and returns the head; r.n > 0.
-func (r *itemRing) pop() heapItem {
-	it := r.buf[r.head]
-	r.buf[r.head] = heapItem{} // drop the references
-	r.head = (r.head + 1) & (len(r.buf) - 1)
-	r.n--
-	return it
 }
