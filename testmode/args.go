@@ -209,38 +209,57 @@ func lossless(t reflect.Type, seen map[reflect.Type]bool) bool {
 // empty slices and maps are equal, as JSON cannot tell them apart with
 // omitempty. It returns the path of the first difference and both sides.
 func equalValues(a, b reflect.Value, path string) (at, was, got string, ok bool) {
-	differ := func() (string, string, string, bool) {
+	if a.Type() != b.Type() {
 		return path, show(a), show(b), false
 	}
-	if a.Type() != b.Type() {
-		return differ()
-	}
 	if a.CanInterface() && b.CanInterface() {
-		if m, ok := a.Type().MethodByName("Equal"); ok && m.Type.NumIn() == 2 && m.Type.In(1) == a.Type() &&
-			m.Type.NumOut() == 1 && m.Type.Out(0).Kind() == reflect.Bool {
-			if a.Method(m.Index).Call([]reflect.Value{b})[0].Bool() {
-				return "", "", "", true
-			}
-			return differ()
+		if at, was, got, ok, decided := equalByMethods(a, b, path); decided {
+			return at, was, got, ok
 		}
 	}
-	if a.CanInterface() && b.CanInterface() && a.Type().Implements(jsonMarshalerType) {
-		// A custom encoding is judged by what it encodes: a RawMessage
-		// that comes back compacted is the same JSON.
+	switch a.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Array, reflect.Map, reflect.Struct:
+		return equalComposites(a, b, path)
+	}
+	if equalScalars(a, b) {
+		return "", "", "", true
+	}
+	return path, show(a), show(b), false
+}
+
+// equalByMethods compares a and b, of one type, by what their type says of
+// itself: its Equal method, or else its JSON encoding when it has a
+// MarshalJSON (a RawMessage that comes back compacted is the same JSON).
+// decided is false when the type has neither.
+func equalByMethods(a, b reflect.Value, path string) (at, was, got string, ok, decided bool) {
+	if m, ok := a.Type().MethodByName("Equal"); ok && m.Type.NumIn() == 2 && m.Type.In(1) == a.Type() &&
+		m.Type.NumOut() == 1 && m.Type.Out(0).Kind() == reflect.Bool {
+		if a.Method(m.Index).Call([]reflect.Value{b})[0].Bool() {
+			return "", "", "", true, true
+		}
+		return path, show(a), show(b), false, true
+	}
+	if a.Type().Implements(jsonMarshalerType) {
 		ja, errA := json.Marshal(a.Interface())
 		jb, errB := json.Marshal(b.Interface())
 		if errA == nil && errB == nil && bytes.Equal(ja, jb) {
-			return "", "", "", true
+			return "", "", "", true, true
 		}
-		return path, string(ja), string(jb), false
+		return path, string(ja), string(jb), false, true
 	}
+	return "", "", "", false, false
+}
+
+// equalComposites compares pointers, interfaces, slices, arrays, maps and
+// structs of one type, element by element, as equalValues does.
+func equalComposites(a, b reflect.Value, path string) (at, was, got string, ok bool) {
 	switch a.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if a.IsNil() || b.IsNil() {
 			if a.IsNil() && b.IsNil() {
 				return "", "", "", true
 			}
-			return differ()
+			return path, show(a), show(b), false
 		}
 		if a.Kind() == reflect.Interface && a.Elem().Type() != b.Elem().Type() {
 			return path, show(a.Elem()) + " (" + a.Elem().Type().String() + ")",
@@ -249,17 +268,16 @@ func equalValues(a, b reflect.Value, path string) (at, was, got string, ok bool)
 		return equalValues(a.Elem(), b.Elem(), path)
 	case reflect.Slice, reflect.Array:
 		if a.Len() != b.Len() {
-			return differ()
+			return path, show(a), show(b), false
 		}
 		for i := range a.Len() {
 			if p, w, g, ok := equalValues(a.Index(i), b.Index(i), path+"["+strconv.Itoa(i)+"]"); !ok {
 				return p, w, g, false
 			}
 		}
-		return "", "", "", true
 	case reflect.Map:
 		if a.Len() != b.Len() {
-			return differ()
+			return path, show(a), show(b), false
 		}
 		iter := a.MapRange()
 		for iter.Next() {
@@ -272,45 +290,37 @@ func equalValues(a, b reflect.Value, path string) (at, was, got string, ok bool)
 				return p, w, g, false
 			}
 		}
-		return "", "", "", true
 	case reflect.Struct:
 		for i := range a.NumField() {
 			if p, w, g, ok := equalValues(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); !ok {
 				return p, w, g, false
 			}
 		}
-		return "", "", "", true
-	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
-		if a.IsNil() && b.IsNil() {
-			return "", "", "", true
-		}
-		return differ()
-	case reflect.Bool:
-		if a.Bool() == b.Bool() {
-			return "", "", "", true
-		}
-	case reflect.String:
-		if a.String() == b.String() {
-			return "", "", "", true
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if a.Int() == b.Int() {
-			return "", "", "", true
-		}
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if a.Uint() == b.Uint() {
-			return "", "", "", true
-		}
-	case reflect.Float32, reflect.Float64:
-		if a.Float() == b.Float() {
-			return "", "", "", true
-		}
-	case reflect.Complex64, reflect.Complex128:
-		if a.Complex() == b.Complex() {
-			return "", "", "", true
-		}
 	}
-	return differ()
+	return "", "", "", true
+}
+
+// equalScalars reports whether a and b, of one type of a kind that holds
+// no other values, are equal: funcs, channels and unsafe pointers only
+// when both are nil.
+func equalScalars(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return a.IsNil() && b.IsNil()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
+	case reflect.Float32, reflect.Float64:
+		return a.Float() == b.Float()
+	case reflect.Complex64, reflect.Complex128:
+		return a.Complex() == b.Complex()
+	}
+	return false
 }
 
 // show formats a value for an error message, also when it was read from an

@@ -390,33 +390,14 @@ func (e *MemoryEngine) work(ctx context.Context, q *memQueue) {
 	var lastRunner runner
 	for {
 		take := ctx.Err() == nil
-		var stored *JobRow
-		requeued := false
-		if done.row != nil {
-			requeued = !scratch.State.Final()
-			if requeued || done.uj != nil {
-				// The job lives on (or blocks duplicates): its outcome
-				// becomes its snapshot. A job that ended without
-				// uniqueness is dropped, and its scratch row with it.
-				stored = scratch.clone()
-				if done.uj != nil {
-					done.uj.row.Store(stored)
-				}
-			}
-		}
+		stored, requeued := outcome(done, &scratch)
 		if !fresh {
 			now = e.clock.now()
 		}
 		fresh = false
 		next, wait := q.step(done, stored, requeued, now, take)
 		if done.row != nil {
-			if requeued {
-				q.wake()
-			} else if done.uj != nil && scratch.State != StateCompleted {
-				e.umu.Lock()
-				e.uniq.release(scratch.UniqueKey, done.uj)
-				e.umu.Unlock()
-			}
+			e.settle(q, done, &scratch, requeued)
 			done = heapItem{}
 		}
 		if !take {
@@ -454,6 +435,39 @@ func (e *MemoryEngine) work(ctx context.Context, q *memQueue) {
 		case <-ctx.Done():
 		}
 		timer.Stop()
+	}
+}
+
+// outcome returns what step files of done, the job whose attempt just
+// ended in scratch (none when done.row is nil): the job's new snapshot, if
+// it lives on, and whether it goes back to its queue.
+func outcome(done heapItem, scratch *JobRow) (stored *JobRow, requeued bool) {
+	if done.row == nil {
+		return nil, false
+	}
+	requeued = !scratch.State.Final()
+	if requeued || done.uj != nil {
+		// The job lives on (or blocks duplicates): its outcome becomes
+		// its snapshot. A job that ended without uniqueness is dropped,
+		// and its scratch row with it.
+		stored = scratch.clone()
+		if done.uj != nil {
+			done.uj.row.Store(stored)
+		}
+	}
+	return stored, requeued
+}
+
+// settle follows step's filing of done, whose attempt ended in scratch: a
+// requeued job wakes a worker; a unique job that ended other than
+// completed frees its unique key.
+func (e *MemoryEngine) settle(q *memQueue, done heapItem, scratch *JobRow, requeued bool) {
+	if requeued {
+		q.wake()
+	} else if done.uj != nil && scratch.State != StateCompleted {
+		e.umu.Lock()
+		e.uniq.release(scratch.UniqueKey, done.uj)
+		e.umu.Unlock()
 	}
 }
 

@@ -35,6 +35,7 @@ const (
 	ruleExample  = "Example"
 	ruleListed   = "examples listed"
 	ruleParse    = "parse"
+	ruleLength   = "function length"
 )
 
 // outputPrefix matches the comment that makes go test run an example. It is
@@ -418,6 +419,7 @@ type goFile struct {
 
 // pkgDir holds the parsed Go files of one directory.
 type pkgDir struct {
+	fset  *token.FileSet
 	rel   string   // slash-separated, relative to the module root
 	srcs  []goFile // non-test files
 	tests []goFile // _test.go files
@@ -496,6 +498,7 @@ func checkDir(root, dir string) []violation {
 	if len(p.srcs) > 0 && !exempt && packageName(p) != "main" {
 		out = append(out, checkExamples(p)...)
 	}
+	out = append(out, checkLength(p)...)
 	return out
 }
 
@@ -508,6 +511,7 @@ func loadDir(root, dir string) (pkgDir, []violation) {
 		return p, []violation{{p.rel, "walk", err.Error()}}
 	}
 	fset := token.NewFileSet()
+	p.fset = fset
 	var errs []violation
 	for _, e := range entries {
 		name := e.Name()

@@ -23,6 +23,12 @@
 //     one list item per Example function, starting with its name as
 //     pkg.go.dev shows it ("- Stopper.Stop: ...", "- Example (server): ..."
 //     for Example_server), and no item for an example that does not exist.
+//   - "function length": a non-test function longer than 80 lines, from
+//     "func" to its closing brace, is split into named phases, or says why
+//     it is not in a "// Not split: <why>" comment (in its doc comment or
+//     its body). Long functions not yet split are listed, each with its
+//     reason, in knownLong; the list only shrinks, as an entry whose
+//     function is no longer long is itself a violation.
 //
 // Two more rules concern the repository's documents: CHANGELOG.md keeps the
 // form of Keep a Changelog ([Unreleased] first, dated releases, the six kinds
