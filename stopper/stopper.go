@@ -61,7 +61,9 @@ type Stopper struct {
 	children []*Stopper
 	panics   []error
 	parent   *Stopper
-	isStop   bool // stop procedure has finished closers
+	// isStop is set when the stop procedure takes the closers to run them,
+	// before they run: a closer added after that runs at once, in AddCloser.
+	isStop bool
 }
 
 // shard is one of several independently locked sets of running tasks, so
