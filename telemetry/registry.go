@@ -392,6 +392,15 @@ func (r *Registry) handlerFailed(ctx context.Context, a *attachment, e *Event, v
 
 // PanicError carries a recovered panic value and the stack of the goroutine
 // that panicked.
+//
+// stopper, discovery and testmode each define a panic error of the same
+// shape (the value, the stack, Unwrap to an error value) rather than share
+// this one, deliberately: each names what panicked in its own terms (a
+// stopper's task or closer, a discovery provider, a job's attempt), its
+// message starts with its package's name as every error of the project
+// does, and errors.As on it tells which layer recovered the panic. A shared
+// type would make three packages import telemetry for an error type alone,
+// and one errors.As target would match panics recovered anywhere.
 type PanicError struct {
 	Value any
 	Stack []byte
