@@ -105,6 +105,11 @@ func (e *env) createDir(ctx context.Context, op, name string, fill func(context.
 	})
 }
 
+// createDirSteps creates (or, with replace, replaces) the directory name
+// with the tree fill writes, in phases: check the destination, build the
+// tree in a temporary directory and make it durable, publish it under
+// name, and make the new name durable. It returns how the tree was
+// published ("create", "exchange" or "two-step"), "" before publishing.
 func (e *env) createDirSteps(ctx context.Context, op, name string, fill func(context.Context, string) error, replace bool, st *stats) (method string, err error) {
 	opErr := func(stage string, err error) error {
 		return &OpError{Op: op, Stage: stage, Path: e.display(name), Err: err}
@@ -114,30 +119,12 @@ func (e *env) createDirSteps(ctx context.Context, op, name string, fill func(con
 		return "", opErr("validate", err)
 	}
 	name = clean
-	if fill == nil {
-		return "", opErr("validate", errNilFill)
+	exists, stage, err := e.checkDirDestination(ctx, name, fill, replace)
+	if err != nil {
+		return "", opErr(stage, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return "", opErr("context", err)
-	}
-	info, err := e.fsys.Lstat(name)
-	exists := err == nil
-	switch {
-	case err != nil && !notExist(err):
-		return "", opErr("check destination", err)
-	case exists && !replace:
-		return "", opErr("check destination", fmt.Errorf("%w (%s)", ErrExist, describeMode(info.Mode())))
-	case exists && !info.IsDir() && info.Mode()&fs.ModeSymlink == 0:
-		return "", opErr("check destination", fmt.Errorf("%w (%s)", ErrNotDir, describeMode(info.Mode())))
-	}
-
-	base := filepath.Base(name)
-	tmp := sibling(name, tempDirName(base, KindCreation))
-	if err := e.fsys.Mkdir(tmp, e.dirMode); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			err = fmt.Errorf("%w (an interrupted operation left it, and Recover removes it; or a concurrent operation on the same path is using it)", err)
-		}
-		err = e.explainMissing(tmp, err)
+	tmp := sibling(name, tempDirName(filepath.Base(name), KindCreation))
+	if err := e.mkdirTemp(tmp); err != nil {
 		return "", opErr("mkdir temp", err)
 	}
 	// keep is set once tmp must outlive this call: after it was published,
@@ -148,70 +135,124 @@ func (e *env) createDirSteps(ctx context.Context, op, name string, fill func(con
 			e.cleanupFailed(ctx, tmp, e.removeAll(tmp))
 		}
 	}()
-	if err := fill(ctx, e.display(tmp)); err != nil {
-		return "", opErr("fill", err)
+	if stage, err := e.fillTree(ctx, tmp, fill, st); err != nil {
+		return "", opErr(stage, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return "", opErr("context", err)
+	method, old, keep, err := e.publishDir(tmp, name, exists, replace)
+	if err != nil {
+		return "", opErr("publish", err)
 	}
-	// Every file's data and every directory's entries must be on disk
-	// before the tree gets its final name; otherwise a crash can publish
-	// a directory with missing or empty files.
-	if err := e.syncTree(tmp, st); err != nil {
-		return "", opErr("sync tree", err)
-	}
-
-	parent := parentOf(name)
-	old := "" // where the old copy is after publishing, to be removed
-	switch {
-	case !exists:
-		err := e.renameNoReplace(tmp, name)
-		switch {
-		case err == nil:
-			method = "create"
-		case replace && errors.Is(err, fs.ErrExist):
-			// Something appeared at name since the check: replace it.
-			exists = true
-		case errors.Is(err, fs.ErrExist):
-			return "", opErr("publish", fmt.Errorf("%w: %w", ErrExist, err))
-		default:
-			return "", opErr("publish", err)
-		}
-	}
-	if method == "" {
-		err := e.fsys.Rename(tmp, name, RenameExchange)
-		switch {
-		case err == nil:
-			method, old = "exchange", tmp
-		case errors.Is(err, ErrUnsupported):
-			repl := sibling(name, tempDirName(base, KindReplacement))
-			if err := e.renameNoReplace(name, repl); err != nil {
-				return "", opErr("publish", err)
-			}
-			if err := e.renameNoReplace(tmp, name); err != nil {
-				if rerr := e.renameNoReplace(repl, name); rerr != nil {
-					// name is missing, the old copy is at repl and the
-					// complete new one at tmp: recovery publishes it.
-					keep = true
-					return "", opErr("publish", errors.Join(err, rerr))
-				}
-				return "", opErr("publish", err)
-			}
-			method, old = "two-step", repl
-		default:
-			return "", opErr("publish", err)
-		}
-	}
-	keep = true
 	// The rename changed the parent directory; only its fsync makes the
 	// new name durable.
-	if err := e.syncName(parent, st); err != nil {
+	if err := e.syncName(parentOf(name), st); err != nil {
 		return method, opErr("sync dir", syncFailed(err))
 	}
 	if old != "" {
 		e.cleanupFailed(ctx, old, e.removeAll(old))
 	}
 	return method, nil
+}
+
+// checkDirDestination checks, before anything is written, that fill is set,
+// that ctx is live and that name may be created (or, with replace,
+// replaced): it returns whether name exists, or the stage that failed and
+// why.
+func (e *env) checkDirDestination(ctx context.Context, name string, fill func(context.Context, string) error, replace bool) (exists bool, stage string, err error) {
+	if fill == nil {
+		return false, "validate", errNilFill
+	}
+	if err := ctx.Err(); err != nil {
+		return false, "context", err
+	}
+	info, err := e.fsys.Lstat(name)
+	exists = err == nil
+	switch {
+	case err != nil && !notExist(err):
+		return false, "check destination", err
+	case exists && !replace:
+		return false, "check destination", fmt.Errorf("%w (%s)", ErrExist, describeMode(info.Mode()))
+	case exists && !info.IsDir() && info.Mode()&fs.ModeSymlink == 0:
+		return false, "check destination", fmt.Errorf("%w (%s)", ErrNotDir, describeMode(info.Mode()))
+	}
+	return exists, "", nil
+}
+
+// mkdirTemp makes the temporary directory tmp, explaining a clash.
+func (e *env) mkdirTemp(tmp string) error {
+	if err := e.fsys.Mkdir(tmp, e.dirMode); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			err = fmt.Errorf("%w (an interrupted operation left it, and Recover removes it; or a concurrent operation on the same path is using it)", err)
+		}
+		return e.explainMissing(tmp, err)
+	}
+	return nil
+}
+
+// fillTree has fill write the tree in tmp and makes the tree durable, or
+// returns the stage that failed and why.
+func (e *env) fillTree(ctx context.Context, tmp string, fill func(context.Context, string) error, st *stats) (stage string, err error) {
+	if err := fill(ctx, e.display(tmp)); err != nil {
+		return "fill", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "context", err
+	}
+	// Every file's data and every directory's entries must be on disk
+	// before the tree gets its final name; otherwise a crash can publish
+	// a directory with missing or empty files.
+	if err := e.syncTree(tmp, st); err != nil {
+		return "sync tree", err
+	}
+	return "", nil
+}
+
+// publishDir gives the complete tree at tmp the name name: by a rename
+// that does not replace when name did not exist, otherwise (or when
+// something appeared at name since the check, with replace) by replacing
+// what is there. It returns how ("create", "exchange" or "two-step"), where
+// the old copy now is when it is to be removed, and keep, set when tmp
+// must not be removed: it was published, or recovery needs it.
+func (e *env) publishDir(tmp, name string, exists, replace bool) (method, old string, keep bool, err error) {
+	if !exists {
+		err := e.renameNoReplace(tmp, name)
+		switch {
+		case err == nil:
+			return "create", "", true, nil
+		case replace && errors.Is(err, fs.ErrExist):
+			// Something appeared at name since the check: replace it.
+		case errors.Is(err, fs.ErrExist):
+			return "", "", false, fmt.Errorf("%w: %w", ErrExist, err)
+		default:
+			return "", "", false, err
+		}
+	}
+	return e.replaceDir(tmp, name)
+}
+
+// replaceDir replaces what is at name with the tree at tmp: by an atomic
+// exchange where the file system has one, otherwise in two steps, moving
+// the old copy aside first. Its results are those of publishDir.
+func (e *env) replaceDir(tmp, name string) (method, old string, keep bool, err error) {
+	err = e.fsys.Rename(tmp, name, RenameExchange)
+	switch {
+	case err == nil:
+		return "exchange", tmp, true, nil
+	case !errors.Is(err, ErrUnsupported):
+		return "", "", false, err
+	}
+	repl := sibling(name, tempDirName(filepath.Base(name), KindReplacement))
+	if err := e.renameNoReplace(name, repl); err != nil {
+		return "", "", false, err
+	}
+	if err := e.renameNoReplace(tmp, name); err != nil {
+		if rerr := e.renameNoReplace(repl, name); rerr != nil {
+			// name is missing, the old copy is at repl and the complete
+			// new one at tmp: recovery publishes it.
+			return "", "", true, errors.Join(err, rerr)
+		}
+		return "", "", false, err
+	}
+	return "two-step", repl, true, nil
 }
 
 // syncTree fsyncs every regular file and directory below name, children

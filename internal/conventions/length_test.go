@@ -28,7 +28,6 @@ var knownLong = map[string]string{
 	"discovery.Manager.ApplyConfig":  "one lock section over plan, build and install; to be split into those phases",
 	"discovery.Manager.build":        "builds one provider's discoverers and their senders; to be split with ApplyConfig",
 	"discovery/discoverytest.Run":    "the discoverer kit as one function; to become a table of rules",
-	"fileops.env.createDirSteps":     "creates and replaces a directory under one replace flag; to be split by what it does",
 	"fileops.env.recoverDir":         "recovery's cases in one pass over the directory; to be split into named cases",
 	"fileops/fileopstest.Run":        "the file system kit as one function; to become a table of rules",
 	"examples/custom-discoverer.run": "an example's run tells its story top to bottom; to carry a Not split: comment",
