@@ -48,88 +48,125 @@ func Run(t testing.TB, cfg discovery.Config) []*discovery.Group {
 		t.Fatalf("discoverytest: config is nil")
 		return nil
 	}
-	newDiscoverer := func() discovery.Discoverer {
-		t.Helper()
-		d, err := cfg.NewDiscoverer(discovery.DiscovererOptions{
-			Logger:   slog.New(slog.DiscardHandler),
-			Provider: cfg.Name() + "/test",
-		})
-		if err != nil {
-			t.Fatalf("discoverytest: %s: NewDiscoverer: %v", cfg.Name(), err)
-		}
-		if d == nil {
-			t.Fatalf("discoverytest: %s: NewDiscoverer returned a nil Discoverer and no error", cfg.Name())
-		}
-		return d
-	}
 	ignore := goleak.IgnoreCurrent()
-	d := newDiscoverer()
+	r := start(t, cfg, context.Background())
+	first := r.firstSend(t)
+	r.cancelUnreceived(t, ignore)
+	checkPreCancelled(t, cfg)
+	return withTargets(first)
+}
 
+// running is one Run of a discoverer that the kit started.
+type running struct {
+	name     string
+	cancel   context.CancelFunc
+	up       chan []*discovery.Group
+	returned chan struct{} // closed when Run returned
+}
+
+// newDiscoverer builds a discoverer of cfg, failing t when it cannot.
+func newDiscoverer(t testing.TB, cfg discovery.Config) discovery.Discoverer {
+	t.Helper()
+	d, err := cfg.NewDiscoverer(discovery.DiscovererOptions{
+		Logger:   slog.New(slog.DiscardHandler),
+		Provider: cfg.Name() + "/test",
+	})
+	if err != nil {
+		t.Fatalf("discoverytest: %s: NewDiscoverer: %v", cfg.Name(), err)
+	}
+	if d == nil {
+		t.Fatalf("discoverytest: %s: NewDiscoverer returned a nil Discoverer and no error", cfg.Name())
+	}
+	return d
+}
+
+// start builds a discoverer of cfg and runs it under a child of parent
+// whose reported errors t logs.
+func start(t testing.TB, cfg discovery.Config, parent context.Context) *running {
+	t.Helper()
+	d := newDiscoverer(t, cfg)
 	var mu sync.Mutex
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancel(parent)
 	ctx = discovery.WithErrorReporter(ctx, func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Logf("discoverytest: %s reported: %v", cfg.Name(), err)
 	})
-	up := make(chan []*discovery.Group)
-	returned := make(chan struct{})
+	r := &running{name: cfg.Name(), cancel: cancel, up: make(chan []*discovery.Group), returned: make(chan struct{})}
 	go func() {
-		defer close(returned)
-		d.Run(ctx, up)
+		defer close(r.returned)
+		d.Run(ctx, r.up)
 	}()
 	// If a check fails while Run is still running, receive until it
 	// returns so that the failure does not also hang the test binary.
 	t.Cleanup(func() {
 		cancel()
-		drain(up, returned)
+		drain(r.up, r.returned)
 	})
+	return r
+}
 
-	var first []*discovery.Group
+// firstSend checks the rule of the first full set: a non-nil slice of
+// well-formed groups, sent within Timeout, before Run returns or closes
+// the channel. It returns the set.
+func (r *running) firstSend(t testing.TB) []*discovery.Group {
+	t.Helper()
 	select {
-	case groups, ok := <-up:
+	case groups, ok := <-r.up:
 		if !ok {
-			t.Fatalf("discoverytest: %s: closed its channel instead of sending a first full set", cfg.Name())
+			t.Fatalf("discoverytest: %s: closed its channel instead of sending a first full set", r.name)
 		}
 		if groups == nil {
-			t.Errorf("discoverytest: %s: the first send is a nil slice; send an empty, non-nil slice when nothing was found", cfg.Name())
+			t.Errorf("discoverytest: %s: the first send is a nil slice; send an empty, non-nil slice when nothing was found", r.name)
 		}
-		checkUpdate(t, cfg.Name(), 1, groups)
-		first = groups
-	case <-returned:
-		t.Fatalf("discoverytest: %s: Run returned before its context was cancelled, without sending a first full set", cfg.Name())
+		checkUpdate(t, r.name, 1, groups)
+		return groups
+	case <-r.returned:
+		t.Fatalf("discoverytest: %s: Run returned before its context was cancelled, without sending a first full set", r.name)
 	case <-time.After(Timeout):
-		t.Fatalf("discoverytest: %s: no first send within %s", cfg.Name(), Timeout)
+		t.Fatalf("discoverytest: %s: no first send within %s", r.name, Timeout)
 	}
+	return nil
+}
 
-	cancel()
+// cancelUnreceived checks the rule of cancellation: with nobody
+// receiving, Run returns within Timeout, has not closed the channel,
+// sends nothing afterwards and leaves no goroutine behind (beyond those
+// ignore names).
+func (r *running) cancelUnreceived(t testing.TB, ignore goleak.Option) {
+	t.Helper()
+	r.cancel()
 	select {
-	case <-returned:
+	case <-r.returned:
 	case <-time.After(Timeout):
-		t.Fatalf("discoverytest: %s: Run did not return within %s of its context being cancelled while nobody received; select on ctx.Done() around every send", cfg.Name(), Timeout)
+		t.Fatalf("discoverytest: %s: Run did not return within %s of its context being cancelled while nobody received; select on ctx.Done() around every send", r.name, Timeout)
 	}
 	select {
-	case _, ok := <-up:
+	case _, ok := <-r.up:
 		if !ok {
-			t.Errorf("discoverytest: %s: closed its channel; the contract says never close it", cfg.Name())
+			t.Errorf("discoverytest: %s: closed its channel; the contract says never close it", r.name)
 		} else {
-			t.Errorf("discoverytest: %s: sent after Run returned", cfg.Name())
+			t.Errorf("discoverytest: %s: sent after Run returned", r.name)
 		}
 	case <-time.After(quiet):
 	}
 	if err := goleak.Find(ignore); err != nil {
-		t.Errorf("discoverytest: %s: goroutines left behind after Run returned: %v", cfg.Name(), err)
+		t.Errorf("discoverytest: %s: goroutines left behind after Run returned: %v", r.name, err)
 	}
+}
 
+// checkPreCancelled checks that Run, given a context cancelled before the
+// call, returns within Timeout.
+func checkPreCancelled(t testing.TB, cfg discovery.Config) {
+	t.Helper()
 	pre, preCancel := context.WithCancel(context.Background())
 	preCancel()
 	preReturned := make(chan struct{})
 	preUp := make(chan []*discovery.Group)
-	d2 := newDiscoverer()
+	d := newDiscoverer(t, cfg)
 	go func() {
 		defer close(preReturned)
-		d2.Run(pre, preUp)
+		d.Run(pre, preUp)
 	}()
 	t.Cleanup(func() { drain(preUp, preReturned) })
 	select {
@@ -137,9 +174,13 @@ func Run(t testing.TB, cfg discovery.Config) []*discovery.Group {
 	case <-time.After(Timeout):
 		t.Fatalf("discoverytest: %s: Run given a cancelled context did not return within %s", cfg.Name(), Timeout)
 	}
+}
 
+// withTargets returns the groups of groups that have targets, sorted by
+// Source.
+func withTargets(groups []*discovery.Group) []*discovery.Group {
 	var found []*discovery.Group
-	for _, g := range first {
+	for _, g := range groups {
 		if g != nil && len(g.Targets) > 0 {
 			found = append(found, g)
 		}
