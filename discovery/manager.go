@@ -210,15 +210,38 @@ func (m *Manager) sortedProviders() []*provider {
 func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
-
-	type wanted struct {
-		cfg   Config
-		set   string
-		index int
+	plan, err := planConfig(cfg)
+	if err != nil {
+		return err
 	}
-	want := make(map[string]wanted)
-	var order []string
-	setKeys := make(map[string][]string, len(cfg))
+	created, nextID, err := m.buildProviders(plan)
+	if err != nil {
+		return err
+	}
+	return m.install(plan, created, nextID)
+}
+
+// wantedConfig is a config ApplyConfig keeps: the first of its key, with
+// the set and index it was given at.
+type wantedConfig struct {
+	cfg   Config
+	set   string
+	index int
+}
+
+// configPlan is what a configuration asks for: its configs by key, the
+// keys in the order they first appear (sets sorted by name), and each
+// set's keys.
+type configPlan struct {
+	want    map[string]wantedConfig
+	order   []string
+	setKeys map[string][]string
+}
+
+// planConfig checks cfg and returns its plan, or an error joining a
+// *ConfigError for each config that is nil or has no key.
+func planConfig(cfg map[string]Configs) (configPlan, error) {
+	plan := configPlan{want: make(map[string]wantedConfig), setKeys: make(map[string][]string, len(cfg))}
 	var errs []error
 	for _, set := range slices.Sorted(maps.Keys(cfg)) {
 		keys := []string{}
@@ -232,38 +255,45 @@ func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 				errs = append(errs, &ConfigError{Set: set, Index: i, Name: c.Name(), Err: err})
 				continue
 			}
-			if _, ok := want[key]; !ok {
-				want[key] = wanted{cfg: c, set: set, index: i}
-				order = append(order, key)
+			if _, ok := plan.want[key]; !ok {
+				plan.want[key] = wantedConfig{cfg: c, set: set, index: i}
+				plan.order = append(plan.order, key)
 			}
 			if !slices.Contains(keys, key) {
 				keys = append(keys, key)
 			}
 		}
-		setKeys[set] = keys
+		plan.setKeys[set] = keys
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return configPlan{}, errors.Join(errs...)
 	}
+	return plan, nil
+}
 
-	// Build the new discoverers without the lock: NewDiscoverer is the
-	// mechanism's code.
+// buildProviders builds the providers of the plan's keys that have none
+// yet, with their discoverers, and returns them by key with the next
+// provider ID. It runs without the lock: NewDiscoverer is the mechanism's
+// code. It fails with ErrStopped once the manager stops, or with an error
+// joining a *ConfigError for each discoverer that could not be built.
+func (m *Manager) buildProviders(plan configPlan) (created map[string]*provider, nextID int, err error) {
 	m.mu.Lock()
 	if m.phase >= phaseStopping {
 		m.mu.Unlock()
-		return ErrStopped
+		return nil, 0, ErrStopped
 	}
 	id := m.nextID
 	var fresh []string
-	for _, key := range order {
+	for _, key := range plan.order {
 		if _, ok := m.providers[key]; !ok {
 			fresh = append(fresh, key)
 		}
 	}
 	m.mu.Unlock()
-	created := make(map[string]*provider, len(fresh))
+	created = make(map[string]*provider, len(fresh))
+	var errs []error
 	for _, key := range fresh {
-		w := want[key]
+		w := plan.want[key]
 		p := &provider{m: m, id: id, config: w.cfg.Name(), cfg: w.cfg, state: StateStarting, active: true}
 		p.name = fmt.Sprintf("%s/%d", p.config, id)
 		id++
@@ -279,18 +309,24 @@ func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 		created[key] = p
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return nil, 0, errors.Join(errs...)
 	}
+	return created, id, nil
+}
 
+// install makes the plan the manager's configuration, under the lock:
+// it drops the providers no set wants, adds the created ones, installs
+// the sets, starts the new providers when the manager runs, and wakes the
+// sender.
+func (m *Manager) install(plan configPlan, created map[string]*provider, nextID int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.phase >= phaseStopping {
 		return ErrStopped
 	}
-	m.nextID = id
-	now := false // whether a snapshot must be built at once
+	m.nextID = nextID
 	for key, p := range m.providers {
-		if _, ok := want[key]; !ok {
+		if _, ok := plan.want[key]; !ok {
 			delete(m.providers, key)
 			p.active, p.sets, p.first = false, nil, nil
 			if p.cancel != nil {
@@ -305,6 +341,26 @@ func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 		m.unsettled.Add(1)
 		isNew[p] = true
 	}
+	now := m.installSetsLocked(plan.setKeys, isNew)
+	m.configured = true
+	if m.phase == phaseRunning {
+		for _, p := range created {
+			m.startLocked(p)
+		}
+	}
+	if now || len(created) == 0 {
+		signal(m.wake)
+	} else {
+		signal(m.soon)
+	}
+	return nil
+}
+
+// installSetsLocked makes setKeys the manager's sets, marking the sets
+// that change, and gives each provider its sets. It reports whether a
+// snapshot must be built at once: a set lost a provider, or gained one
+// that is not new (new providers have no groups yet). m.mu is held.
+func (m *Manager) installSetsLocked(setKeys map[string][]string, isNew map[*provider]bool) (now bool) {
 	sets := make(map[string][]*provider, len(setKeys))
 	provSets := make(map[*provider][]string)
 	for set, keys := range setKeys {
@@ -350,18 +406,7 @@ func (m *Manager) ApplyConfig(cfg map[string]Configs) error {
 		slices.Sort(s)
 		p.sets = s
 	}
-	m.configured = true
-	if m.phase == phaseRunning {
-		for _, p := range created {
-			m.startLocked(p)
-		}
-	}
-	if now || len(created) == 0 {
-		signal(m.wake)
-	} else {
-		signal(m.soon)
-	}
-	return nil
+	return now
 }
 
 func isNilPointer(c Config) bool {
