@@ -240,15 +240,22 @@ func (c *Client) Insert(ctx context.Context, args Args, opts *InsertOpts) (*JobR
 	}
 	switch mode {
 	case Disabled:
-		var asIs []Args
-		if c.takesAsIs(r, args) {
-			asIs = []Args{args}
+		if c.cfg.Engine == nil {
+			return nil, c.noEngine("Insert")
 		}
-		out, err := c.engineInsert(ctx, "Insert", []*JobRow{row}, asIs)
+		var out *JobRow
+		if ai, ok := c.cfg.Engine.(argsInserter); ok && r.takes(args) {
+			out, err = ai.insertOneArgs(ctx, row, args)
+		} else {
+			var rows []*JobRow
+			if rows, err = c.cfg.Engine.Insert(ctx, []*JobRow{row}); err == nil {
+				out = rows[0]
+			}
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("testmode: Insert: %w", err)
 		}
-		return out[0], nil
+		return out, nil
 	case Manual:
 		out, _ := st.insertOne(row, now)
 		return out, nil
@@ -321,8 +328,13 @@ func (c *Client) InsertMany(ctx context.Context, jobs []InsertParams) ([]*JobRow
 // MemoryEngine offers it. args is nil, or args[i] is nil or the args of
 // rows[i], which the client checked that the worker takes as they are
 // (runner.takes).
+//
+// insertOneArgs is insertArgs for one row, whose slices the engine builds
+// itself: built by the Client, they would escape through the interface
+// call, two allocations per insert.
 type argsInserter interface {
 	insertArgs(ctx context.Context, rows []*JobRow, args []Args) ([]*JobRow, error)
+	insertOneArgs(ctx context.Context, row *JobRow, args Args) (*JobRow, error)
 }
 
 // begin starts the insert named op under ctx: it returns the mode, the

@@ -292,6 +292,15 @@ func (e *MemoryEngine) insertArgs(ctx context.Context, rows []*JobRow, args []Ar
 	return out, err
 }
 
+// insertOneArgs is insertArgs for one row (see argsInserter).
+func (e *MemoryEngine) insertOneArgs(ctx context.Context, row *JobRow, args Args) (*JobRow, error) {
+	out, err := e.insertArgs(ctx, []*JobRow{row}, []Args{args})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 func (e *MemoryEngine) insert(ctx context.Context, rows []*JobRow, args []Args) ([]*JobRow, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, context.Cause(ctx)
