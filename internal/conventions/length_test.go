@@ -27,7 +27,6 @@ const notSplit = "Not split:"
 var knownLong = map[string]string{
 	"discovery.Manager.build":        "builds one provider's discoverers and their senders; to be split with ApplyConfig",
 	"fileops.env.recoverDir":         "recovery's cases in one pass over the directory; to be split into named cases",
-	"fileops/fileopstest.Run":        "the file system kit as one function; to become a table of rules",
 	"examples/custom-discoverer.run": "an example's run tells its story top to bottom; to carry a Not split: comment",
 	"examples/graceful-server.run":   "an example's run tells its story top to bottom; to carry a Not split: comment",
 	"examples/job-testing.run":       "an example's run tells its story top to bottom; to carry a Not split: comment",
