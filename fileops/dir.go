@@ -30,8 +30,7 @@ import (
 // operation left it (run [Recover]) or a concurrent one is using it.
 func CreateDir(path string, fill func(tmp string) error) error {
 	e := osEnv()
-	// As in WriteFile: no caller context to carry.
-	return e.createDir(context.Background(), "createdir", path, adaptFill(fill), false)
+	return e.createDir(noCaller(), "createdir", path, adaptFill(fill), false)
 }
 
 // ReplaceDir replaces the directory path with the content fill puts in
@@ -55,8 +54,7 @@ func CreateDir(path string, fill func(tmp string) error) error {
 // file.
 func ReplaceDir(path string, fill func(tmp string) error) error {
 	e := osEnv()
-	// As in WriteFile: no caller context to carry.
-	return e.createDir(context.Background(), "replacedir", path, adaptFill(fill), true)
+	return e.createDir(noCaller(), "replacedir", path, adaptFill(fill), true)
 }
 
 // RemoveDir removes the directory path and everything in it, so that a
@@ -72,8 +70,7 @@ func ReplaceDir(path string, fill func(tmp string) error) error {
 // temporary name, for Recover to remove.
 func RemoveDir(path string) error {
 	e := osEnv()
-	// As in WriteFile: no caller context to carry.
-	return e.removeDir(context.Background(), path)
+	return e.removeDir(noCaller(), path)
 }
 
 func adaptFill(fill func(string) error) func(context.Context, string) error {
@@ -111,9 +108,7 @@ func (e *env) createDir(ctx context.Context, op, name string, fill func(context.
 // name, and make the new name durable. It returns how the tree was
 // published ("create", "exchange" or "two-step"), "" before publishing.
 func (e *env) createDirSteps(ctx context.Context, op, name string, fill func(context.Context, string) error, replace bool, st *stats) (method string, err error) {
-	opErr := func(stage string, err error) error {
-		return &OpError{Op: op, Stage: stage, Path: e.display(name), Err: err}
-	}
+	opErr := e.opErrs(op, &name)
 	clean, err := checkName(name, nameRules{local: e.prefix != "", dir: true})
 	if err != nil {
 		return "", opErr("validate", err)

@@ -183,3 +183,18 @@ func (e *env) explainMissing(name string, err error) error {
 	}
 	return &missingDirError{dir: e.display(parent), hint: noParentsHint, err: err}
 }
+
+// noCaller is the context of the package-level functions (WriteFile,
+// CreateDir, Recover, ...), whose signatures match the os package's and
+// take none: their span needs a context only to carry its parent, of
+// which there is none.
+func noCaller() context.Context { return context.Background() }
+
+// opErrs returns the constructor of the errors of operation op on the
+// name *name: an *OpError naming the stage, with the path *name has when
+// the error is made (operations clean the name after validating it).
+func (e *env) opErrs(op string, name *string) func(stage string, err error) error {
+	return func(stage string, err error) error {
+		return &OpError{Op: op, Stage: stage, Path: e.display(*name), Err: err}
+	}
+}

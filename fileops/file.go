@@ -33,9 +33,7 @@ import (
 // prevents it, in which case [Recover] does.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	e := osEnv()
-	// No context: the signature matches os.WriteFile, and the span only
-	// needs one to carry its parent, which there is none of here.
-	return e.writeFile(context.Background(), "writefile", path, data, FileOptions{Mode: perm, Perm: PermUmask, Durability: Durable}, nil)
+	return e.writeFile(noCaller(), "writefile", path, data, FileOptions{Mode: perm, Perm: PermUmask, Durability: Durable}, nil)
 }
 
 // writeFile is WriteFile on any environment, in a span. batch is not nil
@@ -108,14 +106,11 @@ func NewPendingFile(path string, opts FileOptions) (*PendingFile, error) {
 		return nil, &OpError{Op: "pendingfile", Stage: "validate", Path: path, Err: err}
 	}
 	e := osEnv()
-	// As in WriteFile: no caller context to carry.
-	return e.openPending(context.Background(), "pendingfile", path, opts, nil)
+	return e.openPending(noCaller(), "pendingfile", path, opts, nil)
 }
 
 func (e *env) openPending(ctx context.Context, op, name string, fo FileOptions, batch *Batch) (*PendingFile, error) {
-	opErr := func(stage string, err error) error {
-		return &OpError{Op: op, Stage: stage, Path: e.display(name), Err: err}
-	}
+	opErr := e.opErrs(op, &name)
 	clean, err := checkName(name, nameRules{local: e.prefix != ""})
 	if err != nil {
 		return nil, opErr("validate", err)
@@ -313,14 +308,11 @@ type Batch struct {
 // once and durable at Commit.
 func NewBatch(dir string, opts FileOptions) (*Batch, error) {
 	e := osEnv()
-	// As in WriteFile: no caller context to carry.
-	return e.newBatch(context.Background(), dir, opts)
+	return e.newBatch(noCaller(), dir, opts)
 }
 
 func (e *env) newBatch(ctx context.Context, dir string, fo FileOptions) (*Batch, error) {
-	opErr := func(stage string, err error) error {
-		return &OpError{Op: "batch", Stage: stage, Path: e.display(dir), Err: err}
-	}
+	opErr := e.opErrs("batch", &dir)
 	if err := fo.Validate(); err != nil {
 		return nil, opErr("validate", err)
 	}

@@ -144,8 +144,7 @@ func (r Report) LogValue() slog.Value {
 // directory could not be read; the report holds what was done anyway.
 func Recover(dir string) (Report, error) {
 	e := osEnv()
-	// As in WriteFile: no caller context to carry.
-	return e.recover(context.Background(), dir, dir)
+	return e.recover(noCaller(), dir, dir)
 }
 
 // recover recovers name (a name of e.fsys); shown is how the report names it.
