@@ -461,10 +461,9 @@ type sender struct {
 	state     map[string][]*Group // every set as last built; never sent
 	cur       map[string][]*Group // the snapshot to send: a copy of state, the receiver's once sent
 	pending   bool                // cur was not received yet
-	builtAt   time.Time           // when cur was built, if pending
 	firstSeen time.Time           // first signal since the last delivery
 	changed   int                 // sets changed since the last delivery
-	last      time.Time           // when the last changing snapshot was built
+	last      time.Time           // when the last changing snapshot (cur, while pending) was built
 	vanishing []string            // sets sent empty after removal, to leave out
 }
 
@@ -582,7 +581,7 @@ func (m *Manager) build(ctx context.Context, s *sender) {
 	if len(updates) > 0 {
 		now := time.Now()
 		if s.pending {
-			m.tel.Emit(ctx, SyncDelayed, []telemetry.Measurement{telemetry.Dur("waited", now.Sub(s.builtAt))})
+			m.tel.Emit(ctx, SyncDelayed, []telemetry.Measurement{telemetry.Dur("waited", now.Sub(s.last))})
 		}
 		for _, set := range vanished {
 			s.drop(set)
@@ -620,7 +619,7 @@ func (s *sender) offer(now time.Time) {
 	if !s.pending { // a snapshot not yet sent already holds the state
 		s.cur = maps.Clone(s.state)
 	}
-	s.pending, s.builtAt, s.last = true, now, now
+	s.pending, s.last = true, now
 }
 
 // put sets a set's groups in the state, and in the snapshot not yet sent,
