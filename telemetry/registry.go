@@ -309,12 +309,25 @@ func (r *Registry) emit(ctx context.Context, name Name, measurements []Measureme
 // span's function runs with: ctx as shaped by the StartHandlers among hs.
 func (r *Registry) deliverStart(ctx context.Context, hs []*attachment, e *Event) context.Context {
 	for i := 0; i < len(hs); {
-		i, ctx = r.deliverStartFrom(ctx, hs, e, i)
+		i, ctx = r.deliverFrom(ctx, hs, e, i, true)
 	}
 	return ctx
 }
 
-func (r *Registry) deliverStartFrom(ctx context.Context, hs []*attachment, e *Event, i int) (next int, out context.Context) {
+// deliver calls the handlers in order. A panicking handler is reported and
+// delivery goes on with the next one; the emitter never sees the panic.
+func (r *Registry) deliver(ctx context.Context, hs []*attachment, e *Event) {
+	for i := 0; i < len(hs); {
+		i, _ = r.deliverFrom(ctx, hs, e, i, false)
+	}
+}
+
+// deliverFrom calls hs[i:] and returns len(hs), or, when a handler panics,
+// the index of the handler after it. One deferred recover covers the whole
+// run instead of one per handler. With start set, e is a span's start
+// event: StartHandlers may shape the context, which the later handlers get
+// and deliverFrom returns; otherwise every handler gets ctx.
+func (r *Registry) deliverFrom(ctx context.Context, hs []*attachment, e *Event, i int, start bool) (next int, out context.Context) {
 	out = ctx
 	defer func() {
 		if v := recover(); v != nil {
@@ -326,7 +339,7 @@ func (r *Registry) deliverStartFrom(ctx context.Context, hs []*attachment, e *Ev
 		a := hs[next]
 		switch {
 		case a.detached.Load():
-		case a.start != nil:
+		case start && a.start != nil:
 			if c := a.start(out, e); c != nil {
 				out = c
 			}
@@ -335,32 +348,6 @@ func (r *Registry) deliverStartFrom(ctx context.Context, hs []*attachment, e *Ev
 		}
 	}
 	return next, out
-}
-
-// deliver calls the handlers in order. A panicking handler is reported and
-// delivery goes on with the next one; the emitter never sees the panic.
-func (r *Registry) deliver(ctx context.Context, hs []*attachment, e *Event) {
-	for i := 0; i < len(hs); {
-		i = r.deliverFrom(ctx, hs, e, i)
-	}
-}
-
-// deliverFrom calls hs[i:] and returns len(hs), or, when a handler panics,
-// the index of the handler after it. One deferred recover covers the whole
-// run instead of one per handler.
-func (r *Registry) deliverFrom(ctx context.Context, hs []*attachment, e *Event, i int) (next int) {
-	defer func() {
-		if v := recover(); v != nil {
-			r.handlerFailed(ctx, hs[next], e, v, debug.Stack())
-			next++
-		}
-	}()
-	for next = i; next < len(hs); next++ {
-		if a := hs[next]; !a.detached.Load() {
-			a.handle(ctx, e)
-		}
-	}
-	return next
 }
 
 func (r *Registry) handlerFailed(ctx context.Context, a *attachment, e *Event, v any, stack []byte) {
