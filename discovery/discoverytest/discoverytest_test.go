@@ -2,7 +2,11 @@ package discoverytest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"runtime"
 	"strings"
 	"sync"
@@ -78,6 +82,9 @@ type funcConfig struct {
 func (funcConfig) Name() string { return "probe" }
 
 func (c funcConfig) NewDiscoverer(discovery.DiscovererOptions) (discovery.Discoverer, error) {
+	if c.fn == nil {
+		return nil, errors.New("no function")
+	}
 	return discovery.DiscovererFunc(c.fn), nil
 }
 
@@ -104,54 +111,68 @@ func TestAcceptsAConformingDiscoverer(t *testing.T) {
 	require.Equal(t, "a: a:1\nb: b:1", discoverytest.String(groups))
 }
 
-func TestCatchesViolations(t *testing.T) {
-	cases := []struct {
-		name string
-		fn   func(ctx context.Context, up chan<- []*discovery.Group)
-		want string
-	}{
+// In a synctest bubble, where t.Run panics, Run judges every rule in t.
+func TestRunsInASynctestBubble(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		groups := discoverytest.Run(t, funcConfig{good})
+		require.Equal(t, "a: a:1\nb: b:1", discoverytest.String(groups))
+	})
+}
+
+// A violation is a discoverer that breaks a rule of the contract, and the
+// start of the failure Run reports, which names the rule.
+type violation struct {
+	name string
+	fn   func(ctx context.Context, up chan<- []*discovery.Group) // nil: NewDiscoverer fails
+	want string
+}
+
+// violations returns at least one violation of every rule. It builds them
+// afresh for each test, as some count their runs.
+func violations() []violation {
+	return []violation{
 		{"closes instead of sending", func(ctx context.Context, up chan<- []*discovery.Group) {
 			close(up)
 			<-ctx.Done()
-		}, "closed its channel instead of sending a first full set"},
-		{"returns at once", func(ctx context.Context, up chan<- []*discovery.Group) {}, "Run returned before its context was cancelled"},
-		{"never sends", func(ctx context.Context, up chan<- []*discovery.Group) { <-ctx.Done() }, "no first send within 10s"},
+		}, "rule FirstFullSet: closed its channel instead of sending a first full set"},
+		{"returns at once", func(ctx context.Context, up chan<- []*discovery.Group) {}, "rule FirstFullSet: Run returned before its context was cancelled"},
+		{"never sends", func(ctx context.Context, up chan<- []*discovery.Group) { <-ctx.Done() }, "rule FirstFullSet: no first send within 10s"},
 		{"nil first send", func(ctx context.Context, up chan<- []*discovery.Group) {
 			select {
 			case up <- nil:
 			case <-ctx.Done():
 			}
 			<-ctx.Done()
-		}, "the first send is a nil slice"},
+		}, "rule FirstFullSet: the first send is a nil slice"},
 		{"nil group", func(ctx context.Context, up chan<- []*discovery.Group) {
 			select {
 			case up <- []*discovery.Group{nil}:
 			case <-ctx.Done():
 			}
 			<-ctx.Done()
-		}, "update 1: group 0 is nil"},
+		}, "rule WellFormedUpdates: update 1: group 0 is nil"},
 		{"duplicate sources", func(ctx context.Context, up chan<- []*discovery.Group) {
 			select {
 			case up <- []*discovery.Group{target("s", "a:1"), target("s", "b:1")}:
 			case <-ctx.Done():
 			}
 			<-ctx.Done()
-		}, `groups 0 and 1 have the same Source "s"`},
+		}, `rule WellFormedUpdates: update 1: groups 0 and 1 have the same Source "s"`},
 		{"no address", func(ctx context.Context, up chan<- []*discovery.Group) {
 			select {
 			case up <- []*discovery.Group{{Source: "s", Targets: []discovery.Labels{{"x": "y"}}}}:
 			case <-ctx.Done():
 			}
 			<-ctx.Done()
-		}, `group "s": target 0 has no __address__`},
+		}, `rule WellFormedUpdates: update 1: group "s": target 0 has no __address__`},
 		{"ignores ctx when sending", func(ctx context.Context, up chan<- []*discovery.Group) {
 			up <- []*discovery.Group{}
 			up <- []*discovery.Group{target("a", "a:1")} // no select: blocks until cleanup receives
-		}, "did not return within 10s of its context being cancelled"},
+		}, "rule ReturnsWhenCancelled: Run did not return within 10s of its context being cancelled"},
 		{"closes when cancelled", func(ctx context.Context, up chan<- []*discovery.Group) {
 			defer close(up)
 			good(ctx, up)
-		}, "closed its channel; the contract says never close it"},
+		}, "rule NeverClosesChannel: closed its channel; the contract says never close it"},
 		{"sends on a cancelled context", func() func(ctx context.Context, up chan<- []*discovery.Group) {
 			calls := 0
 			return func(ctx context.Context, up chan<- []*discovery.Group) {
@@ -162,51 +183,64 @@ func TestCatchesViolations(t *testing.T) {
 				}
 				good(ctx, up)
 			}
-		}(), "Run given a cancelled context did not return within 10s"},
+		}(), "rule CancelledBeforeRun: Run given a cancelled context did not return within 10s"},
+		{"left behind, sending", leaves(true), "rule NothingSentAfterReturn: sent after Run returned"},
+		{"left behind, silent", leaves(false), "rule NoGoroutineLeft: goroutines left behind after Run returned"},
+		{"NewDiscoverer fails", nil, "rule NewDiscoverer: NewDiscoverer: no function"},
 	}
-	for _, c := range cases {
+}
+
+// leaves follows the contract on its first run but leaves a goroutine
+// behind that, when sends is set, sends after Run returned. The goroutine
+// ends after leftoverLife, for which a test in a synctest bubble waits.
+const leftoverLife = time.Hour
+
+func leaves(sends bool) func(ctx context.Context, up chan<- []*discovery.Group) {
+	calls := 0
+	return func(ctx context.Context, up chan<- []*discovery.Group) {
+		calls++
+		good(ctx, up)
+		if calls > 1 {
+			return
+		}
+		go func() {
+			if sends {
+				time.Sleep(time.Millisecond)
+				select {
+				case up <- []*discovery.Group{}:
+				case <-time.After(leftoverLife):
+				}
+			}
+			time.Sleep(leftoverLife)
+		}()
+	}
+}
+
+func TestCatchesViolations(t *testing.T) {
+	for _, c := range violations() {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				failures, _ := check(c.fn)
 				require.NotEmpty(t, failures)
 				require.Contains(t, strings.Join(failures, "\n"), c.want)
+				time.Sleep(2 * leftoverLife) // the goroutines leaves starts end
 			})
 		})
 	}
 }
 
-// Goroutines a discoverer leaves behind are caught, whether they send or
-// not.
-func TestCatchesLeftovers(t *testing.T) {
-	for _, sends := range []bool{true, false} {
-		synctest.Test(t, func(t *testing.T) {
-			release := make(chan struct{})
-			calls := 0
-			failures, _ := check(func(ctx context.Context, up chan<- []*discovery.Group) {
-				calls++
-				good(ctx, up)
-				if calls > 1 {
-					return
-				}
-				go func() {
-					if sends {
-						time.Sleep(time.Millisecond)
-						select {
-						case up <- []*discovery.Group{}:
-						case <-release:
-						}
-					}
-					<-release
-				}()
-			})
-			close(release)
-			if sends {
-				require.Contains(t, strings.Join(failures, "\n"), "sent after Run returned")
-			} else {
-				require.Contains(t, strings.Join(failures, "\n"), "goroutines left behind after Run returned")
-			}
-		})
+// Every rule in Run's table has a violation above that proves it can fail.
+func TestEveryRuleCanFail(t *testing.T) {
+	broken := map[string]bool{}
+	for _, c := range violations() {
+		name, _, ok := strings.Cut(strings.TrimPrefix(c.want, "rule "), ":")
+		require.True(t, ok && strings.HasPrefix(c.want, "rule "), "%s: want names no rule: %q", c.name, c.want)
+		broken[name] = true
 	}
+	for _, name := range discoverytest.RuleNames() {
+		require.True(t, broken[name], "no violation breaks rule %s", name)
+	}
+	require.Len(t, broken, len(discoverytest.RuleNames()), "a violation names a rule that is not in the table")
 }
 
 func TestLogsReportedErrors(t *testing.T) {
@@ -249,4 +283,22 @@ func TestString(t *testing.T) {
 		{Source: "s", Targets: []discovery.Labels{{discovery.AddressLabel: "a:1"}, {discovery.AddressLabel: "b:1"}}, Labels: discovery.Labels{"x": "1"}},
 		nil,
 	}))
+}
+
+// Run's doc comment lists every rule of the table, by name, in its order.
+func TestRunDocListsTheRules(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "discoverytest.go", nil, parser.ParseComments)
+	require.NoError(t, err)
+	var listed []string
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "Run" && fd.Recv == nil {
+			for _, line := range strings.Split(fd.Doc.Text(), "\n") {
+				if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "- "); ok {
+					name, _, _ := strings.Cut(rest, ":")
+					listed = append(listed, name)
+				}
+			}
+		}
+	}
+	require.Equal(t, discoverytest.RuleNames(), listed)
 }

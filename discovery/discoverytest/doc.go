@@ -5,7 +5,8 @@
 //
 // # Composing with it
 //
-// A mechanism's test runs its Config through the conformance suite and
+// A mechanism's test runs its Config through the conformance suite, which
+// judges each rule of the contract in a subtest named after it, and
 // asserts on the groups it found:
 //
 //	func TestConformance(t *testing.T) {

@@ -121,7 +121,9 @@ func (r *Recorder) record(up chan []*discovery.Group) {
 			if n == 1 && groups == nil {
 				r.t.Errorf("discoverytest: %s: the first send is a nil slice; send an empty, non-nil slice when nothing was found", r.name)
 			}
-			checkUpdate(r.t, r.name, n, groups)
+			for _, p := range updateProblems(n, groups) {
+				r.t.Errorf("discoverytest: %s: %s", r.name, p)
+			}
 			r.add(Event{Groups: groups})
 		case err := <-r.errs:
 			r.add(Event{Err: err})
