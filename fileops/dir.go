@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"path/filepath"
-
-	"github.com/ecopatterns/ecopatterns/telemetry"
 )
 
 // CreateDir creates the directory path with the content fill puts in it,
@@ -83,22 +80,17 @@ func adaptFill(fill func(string) error) func(context.Context, string) error {
 var errNilFill = errors.New("fill function is nil")
 
 func (e *env) createDir(ctx context.Context, op, name string, fill func(context.Context, string) error, replace bool) error {
-	span := CreateDirSpan
+	o := opSpan{span: CreateDirSpan, key: "path", name: name, measures: measureBytes | measureFiles}
 	if replace {
-		span = ReplaceDirSpan
+		o.span = ReplaceDirSpan
 	}
-	var meta []slog.Attr
-	if e.tel != nil {
-		meta = []slog.Attr{slog.String("path", e.display(name))}
-	}
-	return e.tel.Span(ctx, span, meta, func(ctx context.Context, s *telemetry.Scope) error {
+	return e.inSpan(ctx, o, func(ctx context.Context) (stats, error) {
 		var st stats
 		method, err := e.createDirSteps(ctx, op, name, fill, replace, &st)
-		s.AddMeasurements(telemetry.Int("bytes", st.bytes), telemetry.Int("files", st.files), telemetry.Int("fsyncs", st.fsyncs))
-		if replace && method != "" {
-			s.AddMetadata(slog.String("method", method))
+		if replace {
+			st.method = method
 		}
-		return err
+		return st, err
 	})
 }
 
@@ -282,22 +274,15 @@ func (e *env) syncTree(name string, st *stats) error {
 }
 
 func (e *env) removeDir(ctx context.Context, name string) error {
-	var meta []slog.Attr
-	if e.tel != nil {
-		meta = []slog.Attr{slog.String("path", e.display(name))}
-	}
-	return e.tel.Span(ctx, RemoveDirSpan, meta, func(ctx context.Context, s *telemetry.Scope) error {
+	return e.inSpan(ctx, opSpan{span: RemoveDirSpan, key: "path", name: name}, func(ctx context.Context) (stats, error) {
 		var st stats
 		err := e.removeDirSteps(ctx, name, &st)
-		s.AddMeasurements(telemetry.Int("fsyncs", st.fsyncs))
-		return err
+		return st, err
 	})
 }
 
 func (e *env) removeDirSteps(ctx context.Context, name string, st *stats) error {
-	opErr := func(stage string, err error) error {
-		return &OpError{Op: "removedir", Stage: stage, Path: e.display(name), Err: err}
-	}
+	opErr := e.opErrs("removedir", &name)
 	clean, err := checkName(name, nameRules{local: e.prefix != "", dir: true})
 	if err != nil {
 		return opErr("validate", err)

@@ -47,6 +47,61 @@ func (e *env) display(name string) string {
 // stats counts what an operation did, for its span.
 type stats struct {
 	fsyncs, bytes, files int64
+	// method is the "method" metadata of a replacement's stop event: how
+	// the new content was published. "" adds none.
+	method string
+}
+
+// An opSpan says how an operation shows in its span: the span, the
+// metadata naming what it works on (key "path" or "dir", with the name as
+// e.fsys knows it, shown as the caller knows it), the "durability"
+// metadata of a write, and the measurements it reports beside "fsyncs".
+type opSpan struct {
+	span       telemetry.SpanName
+	key, name  string
+	durability string // "" adds none
+	measures   measures
+}
+
+// measures are the measurements of stats that a span reports, in this
+// order, before "fsyncs", which every span reports.
+type measures uint8
+
+const (
+	measureBytes measures = 1 << iota
+	measureFiles
+)
+
+// inSpan runs steps, an operation's steps, in the span o describes, and
+// ends it with the measurements and metadata of the stats steps returns.
+// Metadata is built only when e reports to a registry. (steps returns its
+// stats instead of filling a pointer so that they stay on the stack.)
+func (e *env) inSpan(ctx context.Context, o opSpan, steps func(ctx context.Context) (stats, error)) error {
+	var attrs [2]slog.Attr
+	var meta []slog.Attr
+	if e.tel != nil {
+		meta = append(attrs[:0], slog.String(o.key, e.display(o.name)))
+		if o.durability != "" {
+			meta = append(meta, slog.String("durability", o.durability))
+		}
+	}
+	return e.tel.Span(ctx, o.span, meta, func(ctx context.Context, s *telemetry.Scope) error {
+		st, err := steps(ctx)
+		if s == nil {
+			return err
+		}
+		if o.measures&measureBytes != 0 {
+			s.AddMeasurements(telemetry.Int("bytes", st.bytes))
+		}
+		if o.measures&measureFiles != 0 {
+			s.AddMeasurements(telemetry.Int("files", st.files))
+		}
+		s.AddMeasurements(telemetry.Int("fsyncs", st.fsyncs))
+		if st.method != "" {
+			s.AddMetadata(slog.String("method", st.method))
+		}
+		return err
+	})
 }
 
 func (e *env) syncName(name string, st *stats) error {

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
-
-	"github.com/ecopatterns/ecopatterns/telemetry"
 )
 
 // WriteFile replaces the file at path with data, atomically and durably:
@@ -39,15 +36,11 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 // writeFile is WriteFile on any environment, in a span. batch is not nil
 // for a Batch's files.
 func (e *env) writeFile(ctx context.Context, op, name string, data []byte, fo FileOptions, batch *Batch) error {
-	var meta []slog.Attr
-	if e.tel != nil {
-		meta = []slog.Attr{slog.String("path", e.display(name)), slog.String("durability", durabilityLabel(fo, batch))}
-	}
-	return e.tel.Span(ctx, WriteSpan, meta, func(ctx context.Context, s *telemetry.Scope) error {
-		var st stats
+	o := opSpan{span: WriteSpan, key: "path", name: name, durability: durabilityLabel(fo, batch), measures: measureBytes}
+	return e.inSpan(ctx, o, func(ctx context.Context) (stats, error) {
+		st := stats{bytes: int64(len(data))}
 		err := e.writeFileSteps(ctx, op, name, data, fo, batch, &st)
-		s.AddMeasurements(telemetry.Int("bytes", int64(len(data))), telemetry.Int("fsyncs", st.fsyncs))
-		return err
+		return st, err
 	})
 }
 
@@ -196,15 +189,12 @@ func (p *PendingFile) Write(b []byte) (int, error) {
 // created with before renaming, and fails with the stage "context" once
 // that context is done.
 func (p *PendingFile) CloseAtomicallyReplace() error {
-	var meta []slog.Attr
-	if p.e.tel != nil {
-		meta = []slog.Attr{slog.String("path", p.e.display(p.name)), slog.String("durability", durabilityLabel(p.fo, p.batch))}
-	}
-	return p.e.tel.Span(p.ctx, WriteSpan, meta, func(ctx context.Context, s *telemetry.Scope) error {
+	o := opSpan{span: WriteSpan, key: "path", name: p.name, durability: durabilityLabel(p.fo, p.batch), measures: measureBytes}
+	return p.e.inSpan(p.ctx, o, func(context.Context) (stats, error) {
 		var st stats
 		err := p.commit(&st)
-		s.AddMeasurements(telemetry.Int("bytes", p.bytes), telemetry.Int("fsyncs", st.fsyncs))
-		return err
+		st.bytes = p.bytes
+		return st, err
 	})
 }
 
@@ -387,17 +377,11 @@ func (b *Batch) Commit() error {
 	files := b.files
 	b.files = 0
 	b.mu.Unlock()
-	var meta []slog.Attr
-	if b.e.tel != nil {
-		meta = []slog.Attr{slog.String("dir", b.e.display(b.dir))}
-	}
-	return b.e.tel.Span(b.ctx, BatchCommitSpan, meta, func(ctx context.Context, s *telemetry.Scope) error {
-		var st stats
-		err := b.e.syncName(b.dir, &st)
-		s.AddMeasurements(telemetry.Int("files", files), telemetry.Int("fsyncs", st.fsyncs))
-		if err != nil {
-			return &OpError{Op: "batch", Stage: "sync dir", Path: b.e.display(b.dir), Err: syncFailed(err)}
+	return b.e.inSpan(b.ctx, opSpan{span: BatchCommitSpan, key: "dir", name: b.dir, measures: measureFiles}, func(context.Context) (stats, error) {
+		st := stats{files: files}
+		if err := b.e.syncName(b.dir, &st); err != nil {
+			return st, &OpError{Op: "batch", Stage: "sync dir", Path: b.e.display(b.dir), Err: syncFailed(err)}
 		}
-		return nil
+		return st, nil
 	})
 }
