@@ -52,11 +52,14 @@ func SpanIDFromContext(ctx context.Context) SpanID { return spanIDFrom(ctx) }
 // A Scope is valid only until the function returns; it must not be kept or
 // used from other goroutines.
 type Scope struct {
-	id    SpanID
-	meas  []Measurement
-	meta  []slog.Attr
-	start int // len(meta) holding the start metadata
-	ev    Event
+	id     SpanID
+	parent SpanID        // the id of the span whose function started this one, or zero
+	wall   time.Time     // when the span started
+	begin  time.Duration // when the span started, on the monotonic clock
+	meas   []Measurement
+	meta   []slog.Attr
+	start  int // len(meta) holding the start metadata
+	ev     Event
 }
 
 var scopePool = sync.Pool{New: func() any { return new(Scope) }}
@@ -144,16 +147,16 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 	s.id = SpanID(rand.Uint64() | 1) // never zero
 	s.meta = append(s.meta, metadata...)
 	s.start = len(s.meta)
-	parent := spanIDFrom(ctx)
-	wall, begin := r.clock.now()
+	s.parent = spanIDFrom(ctx)
+	s.wall, s.begin = r.clock.now()
 	fnCtx := ctx
 	if len(start) > 0 {
 		s.ev = Event{
 			Name:      name.Start,
-			Time:      wall,
-			Monotonic: begin,
+			Time:      s.wall,
+			Monotonic: s.begin,
 			SpanID:    s.id,
-			ParentID:  parent,
+			ParentID:  s.parent,
 			Metadata:  s.meta[:s.start:s.start],
 		}
 		fnCtx = r.deliverStart(ctx, start, &s.ev)
@@ -165,47 +168,56 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 			return
 		}
 		v := recover()
-		stack := debug.Stack()
-		kind := KindPanic
-		var err error = &PanicError{Value: v, Stack: stack}
+		o := outcome{kind: KindPanic, stack: debug.Stack()}
+		o.err = &PanicError{Value: v, Stack: o.stack}
 		if v == nil {
 			// Only runtime.Goexit ends fn without a return or a
 			// recoverable panic; it keeps unwinding after this function.
-			kind, err = KindExit, errors.New("telemetry: span function called runtime.Goexit")
+			o.kind, o.err = KindExit, errors.New("telemetry: span function called runtime.Goexit")
 		}
-		r.end(ctx, s, name.Exception, parent, wall, begin, kind, err, stack)
+		r.end(ctx, s, name, o)
 		if v != nil {
 			panic(v)
 		}
 	}()
 	err := fn(&spanContext{Context: fnCtx, id: s.id}, s)
 	returned = true
-	if err != nil {
-		r.end(ctx, s, name.Exception, parent, wall, begin, KindError, err, nil)
-	} else {
-		r.end(ctx, s, name.Stop, parent, wall, begin, "", nil, nil)
-	}
+	r.end(ctx, s, name, outcome{kind: KindError, err: err})
 	return err
 }
 
-// end emits the stop or exception event to the handlers attached to it now
-// and returns s to its pool. The end time is the start's wall time plus the
-// monotonic duration, so Time(stop) - Time(start) is exactly Duration.
-func (r *Registry) end(ctx context.Context, s *Scope, name Name, parent SpanID, wall time.Time, begin time.Duration, kind string, err error, stack []byte) {
+// An outcome is how a span's function ended: with err nil it returned nil
+// (kind is then ignored); otherwise kind says how it failed, and stack is
+// the stack of a panic.
+type outcome struct {
+	kind  string
+	err   error
+	stack []byte
+}
+
+// end emits the span's stop event, or its exception event when o holds an
+// error, to the handlers attached to it now, and returns s to its pool. The
+// end time is the start's wall time plus the monotonic duration, so
+// Time(stop) - Time(start) is exactly Duration.
+func (r *Registry) end(ctx context.Context, s *Scope, span SpanName, o outcome) {
+	name := span.Stop
+	if o.err != nil {
+		name = span.Exception
+	}
 	if hs := r.handlersFor(name); len(hs) > 0 {
-		dur := time.Since(processStart) - begin
-		if err != nil {
-			s.meta = append(s.meta, slog.String(KeyKind, kind), slog.Any(KeyError, err))
-			if stack != nil {
-				s.meta = append(s.meta, slog.String(KeyStack, string(stack)))
+		dur := time.Since(processStart) - s.begin
+		if o.err != nil {
+			s.meta = append(s.meta, slog.String(KeyKind, o.kind), slog.Any(KeyError, o.err))
+			if o.stack != nil {
+				s.meta = append(s.meta, slog.String(KeyStack, string(o.stack)))
 			}
 		}
 		s.ev = Event{
 			Name:         name,
-			Time:         wall.Add(dur),
-			Monotonic:    begin + dur,
+			Time:         s.wall.Add(dur),
+			Monotonic:    s.begin + dur,
 			SpanID:       s.id,
-			ParentID:     parent,
+			ParentID:     s.parent,
 			Duration:     dur,
 			Measurements: s.meas,
 			Metadata:     s.meta,
