@@ -1,13 +1,11 @@
 package discovery
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,21 +95,12 @@ type provider struct {
 	sentFirst atomic.Bool
 
 	mu        sync.Mutex
-	entries   []entry // the current groups, sorted by Source
-	targets   int
-	snap      []*Group // entries as a shared snapshot; rebuilt when stale
-	stale     bool
+	groups    groupStore
 	state     ProviderState
 	lastErr   error
 	lastErrAt time.Time
 	restarts  int
 	leaked    int
-}
-
-// entry is one group of a provider.
-type entry struct {
-	source string
-	g      *Group
 }
 
 // The states of a run's goroutine, in run.exited.
@@ -380,9 +369,9 @@ func (p *provider) fail(ctx context.Context, err error) {
 	p.state = StateFailed
 	p.lastErr, p.lastErrAt = err, time.Now()
 	restarts := p.restarts
-	dropped := !p.m.opts.KeepFailedTargets && len(p.entries) > 0
+	dropped := !p.m.opts.KeepFailedTargets && len(p.groups.entries) > 0
 	if dropped {
-		p.entries, p.targets, p.stale = nil, 0, true
+		p.groups.clear()
 	}
 	p.mu.Unlock()
 	if prev != StateFailed {
@@ -472,10 +461,10 @@ func (p *provider) apply(ctx context.Context, updates [][]*Group, first bool) {
 	changed, nils, lastNils := 0, 0, 0
 	for i, groups := range updates {
 		var c int
-		if i == 0 && first && len(p.entries) > 0 {
-			c, lastNils = p.replaceLocked(groups)
+		if i == 0 && first && len(p.groups.entries) > 0 {
+			c, lastNils = p.groups.replace(groups)
 		} else {
-			c, lastNils = p.mergeLocked(groups)
+			c, lastNils = p.groups.merge(groups)
 		}
 		if i < len(counts) {
 			counts[i] = c
@@ -484,7 +473,7 @@ func (p *provider) apply(ctx context.Context, updates [][]*Group, first bool) {
 		nils += lastNils
 	}
 	if changed > 0 {
-		p.stale = true
+		p.groups.stale = true
 	}
 	prev := p.state
 	var err error
@@ -521,112 +510,12 @@ func (p *provider) apply(ctx context.Context, updates [][]*Group, first bool) {
 	}
 }
 
-// find returns the index of source in p.entries, or where it would go.
-func (p *provider) find(source string) (int, bool) {
-	return slices.BinarySearchFunc(p.entries, source, func(e entry, s string) int { return cmp.Compare(e.source, s) })
-}
-
-// mergeLocked applies groups one by one: a group with targets replaces the
-// group of its Source unless equal to it, one without deletes it.
-func (p *provider) mergeLocked(groups []*Group) (changed, nils int) {
-	for _, g := range groups {
-		if g == nil {
-			nils++
-			continue
-		}
-		i, found := p.find(g.Source)
-		if len(g.Targets) == 0 {
-			if found {
-				p.targets -= len(p.entries[i].g.Targets)
-				p.entries = slices.Delete(p.entries, i, i+1)
-				changed++
-			}
-			continue
-		}
-		if found {
-			old := p.entries[i].g
-			if old == g || old.Equal(g) {
-				continue
-			}
-			p.targets += len(g.Targets) - len(old.Targets)
-			p.entries[i].g = g
-		} else {
-			p.entries = slices.Insert(p.entries, i, entry{g.Source, g})
-			p.targets += len(g.Targets)
-		}
-		changed++
-	}
-	return changed, nils
-}
-
-// replaceLocked makes groups the provider's whole state, keeping the old
-// pointer of every group that did not change.
-func (p *provider) replaceLocked(groups []*Group) (changed, nils int) {
-	next := make([]entry, 0, len(groups))
-	for _, g := range groups {
-		if g == nil {
-			nils++
-			continue
-		}
-		next = append(next, entry{g.Source, g})
-	}
-	// Sort stably and keep the last group of each Source, as merging would.
-	slices.SortStableFunc(next, func(a, b entry) int { return cmp.Compare(a.source, b.source) })
-	w := 0
-	for i := range next {
-		if i+1 < len(next) && next[i+1].source == next[i].source {
-			continue
-		}
-		if len(next[i].g.Targets) > 0 {
-			next[w] = next[i]
-			w++
-		}
-	}
-	next = next[:w]
-	old := p.entries
-	i, j := 0, 0
-	for i < len(old) || j < len(next) {
-		switch {
-		case j == len(next) || i < len(old) && old[i].source < next[j].source:
-			changed++ // deleted
-			i++
-		case i == len(old) || next[j].source < old[i].source:
-			changed++ // added
-			j++
-		default:
-			if old[i].g == next[j].g || old[i].g.Equal(next[j].g) {
-				next[j].g = old[i].g
-			} else {
-				changed++
-			}
-			i++
-			j++
-		}
-	}
-	p.entries = next
-	p.targets = 0
-	for _, e := range next {
-		p.targets += len(e.g.Targets)
-	}
-	return changed, nils
-}
-
 // snapshot returns the provider's groups in Source order. The slice is
 // shared until the groups change, and never modified.
 func (p *provider) snapshot() []*Group {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stale {
-		p.snap = nil
-		if len(p.entries) > 0 {
-			p.snap = make([]*Group, len(p.entries))
-			for i, e := range p.entries {
-				p.snap[i] = e.g
-			}
-		}
-		p.stale = false
-	}
-	return p.snap
+	return p.groups.snapshot()
 }
 
 // info describes the provider; sets is its set list, read under m.mu.
@@ -638,8 +527,8 @@ func (p *provider) info(sets []string) ProviderInfo {
 		Config:      p.config,
 		Sets:        sets,
 		State:       p.state,
-		Groups:      len(p.entries),
-		Targets:     p.targets,
+		Groups:      len(p.groups.entries),
+		Targets:     p.groups.targets,
 		LastError:   p.lastErr,
 		LastErrorAt: p.lastErrAt,
 		Restarts:    p.restarts,

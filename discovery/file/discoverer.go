@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -182,23 +183,7 @@ func (d *discoverer) refresh(ctx context.Context, up chan<- []*discovery.Group, 
 	return true
 }
 
-// watch adds the directories of the patterns that are not watched yet. A
-// failure is reported once until it changes: a directory that does not
-// exist yet is found by the periodic reread.
-func (d *discoverer) watch(ctx context.Context, s *scan, w watcher) {
-	for _, p := range d.patterns {
-		dir := filepath.Dir(p)
-		if s.watched[dir] {
-			continue
-		}
-		if err := w.Add(dir); err != nil {
-			if msg := err.Error(); s.watchErr[dir] != msg {
-				s.watchErr[dir] = msg
-				discovery.ReportError(ctx, fmt.Errorf("file: cannot watch %s, rereading every %s: %w", dir, d.interval, err))
-			}
-			continue
-		}
-		s.watched[dir] = true
-		delete(s.watchErr, dir)
-	}
+// sortGroups orders groups by Source.
+func sortGroups(groups []*discovery.Group) {
+	slices.SortFunc(groups, func(a, b *discovery.Group) int { return strings.Compare(a.Source, b.Source) })
 }
