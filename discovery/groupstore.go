@@ -9,16 +9,10 @@ import (
 // their target count and a snapshot shared with readers until the groups
 // change. The provider guards it with its mu.
 type groupStore struct {
-	entries []entry // the current groups, sorted by Source
+	entries []*Group // the current groups, none nil or empty, sorted by Source
 	targets int
 	snap    []*Group // entries as a shared snapshot; rebuilt when stale
 	stale   bool
-}
-
-// entry is one group of a provider.
-type entry struct {
-	source string
-	g      *Group
 }
 
 // clear drops every group.
@@ -28,7 +22,7 @@ func (s *groupStore) clear() {
 
 // find returns the index of source in s.entries, or where it would go.
 func (s *groupStore) find(source string) (int, bool) {
-	return slices.BinarySearchFunc(s.entries, source, func(e entry, src string) int { return cmp.Compare(e.source, src) })
+	return slices.BinarySearchFunc(s.entries, source, func(g *Group, src string) int { return cmp.Compare(g.Source, src) })
 }
 
 // merge applies groups one by one: a group with targets replaces the
@@ -42,21 +36,21 @@ func (s *groupStore) merge(groups []*Group) (changed, nils int) {
 		i, found := s.find(g.Source)
 		if len(g.Targets) == 0 {
 			if found {
-				s.targets -= len(s.entries[i].g.Targets)
+				s.targets -= len(s.entries[i].Targets)
 				s.entries = slices.Delete(s.entries, i, i+1)
 				changed++
 			}
 			continue
 		}
 		if found {
-			old := s.entries[i].g
+			old := s.entries[i]
 			if old == g || old.Equal(g) {
 				continue
 			}
 			s.targets += len(g.Targets) - len(old.Targets)
-			s.entries[i].g = g
+			s.entries[i] = g
 		} else {
-			s.entries = slices.Insert(s.entries, i, entry{g.Source, g})
+			s.entries = slices.Insert(s.entries, i, g)
 			s.targets += len(g.Targets)
 		}
 		changed++
@@ -67,22 +61,22 @@ func (s *groupStore) merge(groups []*Group) (changed, nils int) {
 // replace makes groups the whole state, keeping the old pointer of every
 // group that did not change.
 func (s *groupStore) replace(groups []*Group) (changed, nils int) {
-	next := make([]entry, 0, len(groups))
+	next := make([]*Group, 0, len(groups))
 	for _, g := range groups {
 		if g == nil {
 			nils++
 			continue
 		}
-		next = append(next, entry{g.Source, g})
+		next = append(next, g)
 	}
 	// Sort stably and keep the last group of each Source, as merging would.
-	slices.SortStableFunc(next, func(a, b entry) int { return cmp.Compare(a.source, b.source) })
+	slices.SortStableFunc(next, func(a, b *Group) int { return cmp.Compare(a.Source, b.Source) })
 	w := 0
 	for i := range next {
-		if i+1 < len(next) && next[i+1].source == next[i].source {
+		if i+1 < len(next) && next[i+1].Source == next[i].Source {
 			continue
 		}
-		if len(next[i].g.Targets) > 0 {
+		if len(next[i].Targets) > 0 {
 			next[w] = next[i]
 			w++
 		}
@@ -92,15 +86,15 @@ func (s *groupStore) replace(groups []*Group) (changed, nils int) {
 	i, j := 0, 0
 	for i < len(old) || j < len(next) {
 		switch {
-		case j == len(next) || i < len(old) && old[i].source < next[j].source:
+		case j == len(next) || i < len(old) && old[i].Source < next[j].Source:
 			changed++ // deleted
 			i++
-		case i == len(old) || next[j].source < old[i].source:
+		case i == len(old) || next[j].Source < old[i].Source:
 			changed++ // added
 			j++
 		default:
-			if old[i].g == next[j].g || old[i].g.Equal(next[j].g) {
-				next[j].g = old[i].g
+			if old[i] == next[j] || old[i].Equal(next[j]) {
+				next[j] = old[i]
 			} else {
 				changed++
 			}
@@ -110,8 +104,8 @@ func (s *groupStore) replace(groups []*Group) (changed, nils int) {
 	}
 	s.entries = next
 	s.targets = 0
-	for _, e := range next {
-		s.targets += len(e.g.Targets)
+	for _, g := range next {
+		s.targets += len(g.Targets)
 	}
 	return changed, nils
 }
@@ -122,10 +116,7 @@ func (s *groupStore) snapshot() []*Group {
 	if s.stale {
 		s.snap = nil
 		if len(s.entries) > 0 {
-			s.snap = make([]*Group, len(s.entries))
-			for i, e := range s.entries {
-				s.snap[i] = e.g
-			}
+			s.snap = slices.Clone(s.entries)
 		}
 		s.stale = false
 	}
