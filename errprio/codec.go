@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 
 	"github.com/cockroachdb/errors/errbase"
 	"github.com/cockroachdb/errors/errorspb"
 	"github.com/cockroachdb/errors/withstack"
+	"github.com/gogo/protobuf/proto"
 )
 
 // Codec encodes errors into bytes and back within the limits of its
@@ -59,9 +62,11 @@ func (c *Codec) Encode(ctx context.Context, err error) ([]byte, error) {
 	if err == nil {
 		return nil, nil
 	}
-	enc := errbase.EncodeError(ctx, err)
+	var enc errbase.EncodedError
 	if c.opts.DropStacks {
-		dropStacks(&enc)
+		enc, _ = encodeWithoutStacks(ctx, err)
+	} else {
+		enc = errbase.EncodeError(ctx, err)
 	}
 	if werr := c.checkTree(&enc); werr != nil {
 		return nil, werr
@@ -184,10 +189,99 @@ func (c *Codec) checkNode(s *scanner, e *errbase.EncodedError, depth int) error 
 	return nil
 }
 
-// stackFamily is the type key of the wrapper cockroachdb/errors uses to
-// attach a stack trace; decoded, it stays an opaque wrapper with the same
-// key.
-var stackFamily = string(errbase.GetTypeKey(withstack.WithStack(errors.New("probe"))))
+// stackType is the wrapper cockroachdb/errors uses to attach a stack
+// trace (errors.New, Wrap, WithStack), and stackFamily its type key;
+// decoded, it stays an opaque wrapper with the same key.
+var (
+	stackType   = reflect.TypeOf(withstack.WithStack(errors.New("probe")))
+	stackFamily = string(errbase.GetTypeKey(withstack.WithStack(errors.New("probe"))))
+)
+
+// The library has no encoder for its stack wrapper: without one, EncodeError
+// formats the stack trace (its SafeDetails) and calls Error on the layer
+// and on its cause to find that it has no message of its own. This encoder
+// produces the same thing without the two Error calls, and nothing at all
+// for the layers an Encode with DropStacks is dropping, so that their
+// traces are never formatted. It changes no encoding: TestStackEncoder
+// compares it with the library's default.
+func init() {
+	errbase.RegisterWrapperEncoder(errbase.TypeKey(stackFamily), encodeStack)
+}
+
+func encodeStack(ctx context.Context, err error) (string, []string, proto.Message) {
+	if d, ok := ctx.Value(stackDropperKey{}).(*stackDropper); ok && d.drop(err) {
+		return "", nil, nil
+	}
+	if s, ok := err.(errbase.SafeDetailer); ok {
+		return "", s.SafeDetails(), nil
+	}
+	return "", nil, nil
+}
+
+type stackDropperKey struct{}
+
+// stackDropper tells encodeStack which stack layers to leave empty: those
+// of err's own tree, not those inside a payload (such as a secondary
+// error's), which DropStacks keeps. EncodeError visits the tree in
+// preorder, a layer before its causes, and calls encodeStack once for each
+// stack layer it meets; a payload is encoded while its layer is, so its
+// stack layers are met in between. Each layer of the tree is recognised by
+// identity, as the next one expected in preorder. A payload holding that
+// same layer would take its place; the layer, met again later in the tree,
+// reveals it, and the encoding is then redone the slow way.
+type stackDropper struct {
+	layers []error // the stack layers of the tree, in preorder
+	next   int     // index in layers of the next one EncodeError meets
+	redo   bool    // a layer of the tree was taken by a payload
+	inline [4]error
+}
+
+func (d *stackDropper) drop(err error) bool {
+	if d.next < len(d.layers) && d.layers[d.next] == err {
+		d.next++
+		return true
+	}
+	if slices.Contains(d.layers[:d.next], err) {
+		d.redo = true
+	}
+	return false
+}
+
+// collect appends the stack layers of err's tree in the order EncodeError
+// visits them.
+func (d *stackDropper) collect(err error) {
+	for err != nil {
+		if reflect.TypeOf(err) == stackType {
+			d.layers = append(d.layers, err)
+		}
+		if cause := errbase.UnwrapOnce(err); cause != nil {
+			err = cause
+			continue
+		}
+		for _, cause := range errbase.UnwrapMulti(err) {
+			d.collect(cause)
+		}
+		return
+	}
+}
+
+// encodeWithoutStacks is EncodeError followed by dropStacks, without
+// formatting the traces that are dropped. formatted reports that it had
+// to format them after all (see stackDropper).
+func encodeWithoutStacks(ctx context.Context, err error) (enc errbase.EncodedError, formatted bool) {
+	d := &stackDropper{}
+	d.layers = d.inline[:0]
+	d.collect(err)
+	if len(d.layers) > 0 {
+		enc = errbase.EncodeError(context.WithValue(ctx, stackDropperKey{}, d), err)
+		formatted = d.redo || d.next != len(d.layers)
+	}
+	if len(d.layers) == 0 || formatted {
+		enc = errbase.EncodeError(ctx, err)
+	}
+	dropStacks(&enc) // and those of layers decoded from another process
+	return enc, formatted
+}
 
 // dropStacks empties every stack wrapper of the tree: the stack trace (its
 // reportable payload) goes, the layer stays. The layer must stay because

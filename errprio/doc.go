@@ -147,7 +147,11 @@
 // and its budget. It does not redact messages, which cross whole; and it
 // does not change cockroachdb/errors' process-wide hooks, such as the
 // warning function it logs undecodable payloads with (errors.SetWarningFn
-// is the program's choice). The code registry is the package's only
+// is the program's choice). Besides the encoders of its own types, it
+// registers one for the library's stack wrapper, which the library leaves
+// without: it encodes what the library's default encodes (a test compares
+// them) without calling Error twice per stack layer, and lets DropStacks
+// skip formatting the traces it drops. The code registry is the package's only
 // mutable global state: append-only, written from init, read without
 // locks. errors.As to a concrete type works across the wire only for types
 // registered with the library in the receiving process.

@@ -82,8 +82,8 @@ var (
 // matrixErrors wraps every sentinel in every way a service does: as is,
 // with fmt.Errorf and errors.Wrap, with a code, hints and details, marks,
 // in both kinds of Join and in Combine, as the secondary error of another
-// (which errors.Is does not see), and behind errors.Handled (a barrier
-// that hides its cause from errors.Is).
+// (which errors.Is does not see) and of itself, and behind errors.Handled
+// (a barrier that hides its cause from errors.Is).
 func matrixErrors() map[string]error {
 	other := WithCode(errors.New("errprio_test: other"), CodeCannotConnectNow)
 	forms := map[string]func(error) error{
@@ -103,7 +103,13 @@ func matrixErrors() map[string]error {
 		"Combine":    func(e error) error { return Combine(other, WithCode(errors.Wrap(e, "c"), CodeInternal)) },
 		"fmt two %w": func(e error) error { return fmt.Errorf("%w and %w", other, e) },
 		"secondary":  func(e error) error { return errors.WithSecondaryError(other, e) },
-		"handled":    func(e error) error { return errors.Handled(e) },
+		// A payload holding a stack layer of the tree itself: DropStacks
+		// keeps the payload's trace and drops the tree's.
+		"secondary is the cause": func(e error) error {
+			s := errors.WithStack(e)
+			return errors.WithSecondaryError(s, s)
+		},
+		"handled": func(e error) error { return errors.Handled(e) },
 	}
 	out := make(map[string]error)
 	for sn, s := range matrixSentinels() {
