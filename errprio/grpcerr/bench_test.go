@@ -9,15 +9,36 @@ import (
 	"github.com/cockroachdb/errors"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ecopatterns/ecopatterns/errprio"
 )
 
 var errBenchNotFound = errors.New("not found")
 
+// reportCPU starts counting the process's CPU time; the function it
+// returns reports it per operation as the metric cpu-ns/op (as in the
+// benchmarks module, whose cpu-ns.awk turns it into ratios). Client and
+// server run in this process, so it counts both sides of a call, and the
+// garbage collector; on a machine shared with other busy processes,
+// ns/op also counts the time spent waiting for a core, cpu-ns/op does not.
+func reportCPU(b *testing.B) func() {
+	start, ok := processCPU(b)
+	return func() {
+		if end, _ := processCPU(b); ok && b.N > 0 {
+			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
 // benchFailingCall runs a unary call over an in-memory connection whose
-// handler fails with fail, against the same call failing with a plain
-// status.Error and no interceptors: the floor of a failing gRPC call.
+// handler fails with fail, against two floors without interceptors:
+//
+//   - grpc-status: the call failing with a plain status.Error, the least
+//     a failing gRPC call costs;
+//   - grpc-status-details: the call failing with the status ours sends,
+//     message and detail bytes included, built once: what gRPC alone
+//     costs to carry that status, without encoding or decoding anything.
 func benchFailingCall(b *testing.B, conv *Converter, fail error) {
 	ctx := context.Background()
 	run := func(b *testing.B, conv *Converter, fail error, check func(error) bool) {
@@ -28,6 +49,7 @@ func benchFailingCall(b *testing.B, conv *Converter, fail error) {
 			b.Fatalf("unexpected error %v", err)
 		}
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			_ = call(ctx, conn, "k1")
 		}
@@ -39,6 +61,13 @@ func benchFailingCall(b *testing.B, conv *Converter, fail error) {
 	})
 	b.Run("grpc-status", func(b *testing.B) {
 		run(b, nil, status.Error(codes.NotFound, "get k1: not found"), func(err error) bool { return status.Code(err) == codes.NotFound })
+	})
+	sent := conv.ToStatus(ctx, fail)
+	b.Run("grpc-status-details", func(b *testing.B) {
+		run(b, nil, sent.Err(), func(err error) bool {
+			st := status.Convert(err)
+			return st.Code() == codes.NotFound && proto.Equal(st.Proto(), sent.Proto())
+		})
 	})
 }
 
