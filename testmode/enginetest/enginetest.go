@@ -28,6 +28,7 @@ const Wait = 10 * time.Second
 
 // poll is how often Run repeats an insert while it waits for an engine to
 // record a job's final state, which the Engine interface does not report.
+// The wait itself ends on a context, not on a count of polls.
 const poll = 20 * time.Millisecond
 
 // ProbeArgs are the args of the jobs Run inserts.
@@ -222,31 +223,51 @@ func (k *kit) next(t *testing.T, p *probe, c string) attempt {
 
 // freed inserts args with opts, a unique job's twin, until the engine
 // stores it as a job of its own rather than returning the job with ID
-// blocker as its duplicate, and returns the new job. It fails the test when
-// blocker still blocks after the wait.
+// blocker as its duplicate, and returns the new job. The Engine interface
+// reports no change of a job's state, so the insert is repeated on every
+// tick of a poll-period ticker, and the wait ends when the twin is stored
+// or when a context bounded by the kit's wait ends, which fails the test:
+// blocker still blocks.
 func (k *kit) freed(t *testing.T, c *testmode.Client, args ProbeArgs, opts *testmode.InsertOpts, blocker int64, state testmode.State) *testmode.JobRow {
 	t.Helper()
-	deadline := time.Now().Add(k.wait)
+	ctx, cancel := context.WithTimeout(t.Context(), k.wait)
+	defer cancel()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
 	for {
-		row, err := c.Insert(t.Context(), args, opts)
-		if err != nil {
+		row, err := c.Insert(ctx, args, opts)
+		if err != nil && ctx.Err() != nil {
+			k.stillBlocks(t, blocker, "", state)
+		}
+		switch {
+		case err != nil:
 			t.Fatal(err)
-		}
-		if !row.Duplicate {
-			if row.ID == blocker {
-				t.Fatalf("enginetest: a new job has the ID %d of the job it duplicates", row.ID)
-			}
+		case !row.Duplicate && row.ID == blocker:
+			t.Fatalf("enginetest: a new job has the ID %d of the job it duplicates", row.ID)
+		case !row.Duplicate:
 			return row
-		}
-		if row.ID != blocker {
+		case row.ID != blocker:
 			t.Fatalf("enginetest: a duplicate names job %d; want %d", row.ID, blocker)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("enginetest: job %d still blocks its unique twin %s after its last attempt ended "+
-				"(the duplicate reads state %s): a %s job must free its unique key", blocker, k.wait, row.State, state)
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			k.stillBlocks(t, blocker, row.State, state)
 		}
-		time.Sleep(poll)
 	}
+}
+
+// stillBlocks fails the test once freed's wait ended with job blocker
+// still blocking its twin: read is the state the last duplicate showed,
+// "" when the insert itself ran out of time.
+func (k *kit) stillBlocks(t *testing.T, blocker int64, read, state testmode.State) {
+	t.Helper()
+	shown := "an insert of the twin did not return in time"
+	if read != "" {
+		shown = "the duplicate reads state " + string(read)
+	}
+	t.Fatalf("enginetest: job %d still blocks its unique twin %s after its last attempt ended "+
+		"(%s): a %s job must free its unique key", blocker, k.wait, shown, state)
 }
 
 func checkInsertStoresRows(t *testing.T, k *kit) {
