@@ -79,44 +79,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for host, labels := range map[string]string{
-		"web-1": "role: web\n",
-		"web-2": "role: web\n",
-		"db-1":  "role: db\nzone: b\n",
-	} {
-		if err := writeHost(dir, host, labels); err != nil {
-			return err
-		}
-	}
-
-	// Decoding finds inventory_sd_configs because importing the inventory
-	// package registered it; a typo in the key or a field is an error here.
-	var sets map[string]discovery.Configs
-	if err := yaml.Unmarshal(fmt.Appendf(nil, config, dir), &sets); err != nil {
+	if err := writeInventory(dir); err != nil {
 		return err
 	}
-	for _, set := range slices.Sorted(maps.Keys(sets)) {
-		var names []string
-		for _, c := range sets[set] {
-			names = append(names, c.Name())
-		}
-		fmt.Fprintf(out, "config: set %s from %s\n", set, strings.Join(names, ", "))
-	}
-
-	// The errors a discoverer reports with discovery.ReportError arrive as
-	// ProviderErrored events; the handler hands them to this goroutine.
-	reg, err := telemetry.New(telemetry.DefaultOptions())
+	sets, err := decodeSets(dir, out)
 	if err != nil {
 		return err
 	}
-	reported := make(chan string, 1)
-	err = reg.Attach("demo", []string{discovery.ProviderErrored.String()}, telemetry.HandlerFunc(func(_ context.Context, e *telemetry.Event) {
-		provider, _ := e.Attr("provider")
-		select { // never block the Manager
-		case reported <- fmt.Sprintf("%s: %v", provider, e.Error()):
-		default:
-		}
-	}))
+	reg, reported, err := reportErrors()
 	if err != nil {
 		return err
 	}
@@ -143,6 +113,73 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	})
 	defer stop()
 
+	if err := changeInventory(ctx, out, m, dir, reported); err != nil {
+		return err
+	}
+	if err := stop(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "stopped")
+	return nil
+}
+
+// writeInventory writes the demo's first hosts into dir.
+func writeInventory(dir string) error {
+	for host, labels := range map[string]string{
+		"web-1": "role: web\n",
+		"web-2": "role: web\n",
+		"db-1":  "role: db\nzone: b\n",
+	} {
+		if err := writeHost(dir, host, labels); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeSets decodes config for the inventory in dir and prints which
+// mechanisms each target set uses.
+func decodeSets(dir string, out io.Writer) (map[string]discovery.Configs, error) {
+	// Decoding finds inventory_sd_configs because importing the inventory
+	// package registered it; a typo in the key or a field is an error here.
+	var sets map[string]discovery.Configs
+	if err := yaml.Unmarshal(fmt.Appendf(nil, config, dir), &sets); err != nil {
+		return nil, err
+	}
+	for _, set := range slices.Sorted(maps.Keys(sets)) {
+		var names []string
+		for _, c := range sets[set] {
+			names = append(names, c.Name())
+		}
+		fmt.Fprintf(out, "config: set %s from %s\n", set, strings.Join(names, ", "))
+	}
+	return sets, nil
+}
+
+// reportErrors returns a registry for the Manager and the channel on which
+// it hands over the errors discoverers report.
+func reportErrors() (*telemetry.Registry, <-chan string, error) {
+	// The errors a discoverer reports with discovery.ReportError arrive as
+	// ProviderErrored events; the handler hands them to the demo.
+	reg, err := telemetry.New(telemetry.DefaultOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	reported := make(chan string, 1)
+	err = reg.Attach("demo", []string{discovery.ProviderErrored.String()}, telemetry.HandlerFunc(func(_ context.Context, e *telemetry.Event) {
+		provider, _ := e.Attr("provider")
+		select { // never block the Manager
+		case reported <- fmt.Sprintf("%s: %v", provider, e.Error()):
+		default:
+		}
+	}))
+	return reg, reported, err
+}
+
+// changeInventory waits for m to be ready and prints its first snapshot,
+// then adds a host, removes one and breaks one, printing the snapshot or
+// the reported error that each change causes, and the providers' states.
+func changeInventory(ctx context.Context, out io.Writer, m *discovery.Manager, dir string, reported <-chan string) error {
 	select {
 	case <-m.Ready(): // every provider has sent its first set
 	case <-ctx.Done():
@@ -184,11 +221,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, p := range m.Providers() {
 		fmt.Fprintf(out, "provider %s: %s\n", p.Name, p.State)
 	}
-
-	if err := stop(); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "stopped")
 	return nil
 }
 

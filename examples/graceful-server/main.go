@@ -83,93 +83,118 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	started := make(chan string, 4) // handlers announce themselves, so the demo knows what is in flight
+	d := &demo{out: out, deadline: *deadline, s: s, tasks: tasks}
+	if err := d.start(ctx, *stuck); err != nil {
+		return err
+	}
+	d.client = &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	defer d.client.CloseIdleConnections()
+	fmt.Fprintln(out, "serving on", d.addr)
+	fmt.Fprintln(out, "GET /hello:", get(d.client, d.url("/hello")))
+	return d.stop(ctx)
+}
+
+// demo is the running server and what the demo needs to stop it.
+type demo struct {
+	out      io.Writer
+	deadline time.Duration
+	s, tasks *stopper.Stopper // the listener's stopper, and its child for the work
+	addr     net.Addr
+	started  chan string   // handlers announce themselves, so the demo knows what is in flight
+	unstick  chan struct{} // closed to let the stuck task return
+	client   *http.Client
+}
+
+// url returns the server's URL of path.
+func (d *demo) url(path string) string { return "http://" + d.addr.String() + path }
+
+// start serves on a free port of 127.0.0.1 and starts the background
+// work: a periodic refresh, and with stuck a task that ignores its context.
+func (d *demo) start(ctx context.Context, stuck bool) error {
+	d.started = make(chan string, 4)
+	d.unstick = make(chan struct{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: newMux(tasks, started), ReadHeaderTimeout: 5 * time.Second}
-	if err := serve(ctx, s, srv, ln); err != nil {
+	d.addr = ln.Addr()
+	srv := &http.Server{Handler: newMux(d.tasks, d.started), ReadHeaderTimeout: 5 * time.Second}
+	if err := serve(ctx, d.s, srv, ln); err != nil {
 		return err
 	}
 
 	// Background work, which ends by itself when the stopper quiesces.
 	refresh := func(context.Context) { /* reload a cache */ }
-	if err := tasks.RunPeriodic(ctx, "graceful-server.cache: refresh", 50*time.Millisecond, refresh); err != nil {
+	if err := d.tasks.RunPeriodic(ctx, "graceful-server.cache: refresh", 50*time.Millisecond, refresh); err != nil {
 		return err
 	}
-	unstick := make(chan struct{})
-	if *stuck {
-		err := tasks.RunAsyncTask(ctx, "graceful-server.export: flush metrics", func(context.Context) {
-			<-unstick // a bug: it never looks at its context
+	if stuck {
+		return d.tasks.RunAsyncTask(ctx, "graceful-server.export: flush metrics", func(context.Context) {
+			<-d.unstick // a bug: it never looks at its context
 		})
-		if err != nil {
-			return err
-		}
 	}
+	return nil
+}
 
-	client := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
-	defer client.CloseIdleConnections()
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintln(out, "serving on", ln.Addr())
-	fmt.Fprintln(out, "GET /hello:", get(client, base+"/hello"))
-
-	// Two requests are in flight when the stop begins.
+// stop stops the server while two requests are in flight, in two steps
+// under one deadline: drain the work (the server keeps answering, with
+// 503), then close the listener. It reports the tasks that outlived the
+// deadline, and then lets the stuck one return so that the listener closes
+// in order.
+func (d *demo) stop(ctx context.Context) error {
 	inFlight := []string{"/report", "/watch"}
 	answers := make([]string, len(inFlight))
 	var wg sync.WaitGroup
 	for i, path := range inFlight {
-		wg.Go(func() { answers[i] = get(client, base+path) })
-		<-started
+		wg.Go(func() { answers[i] = get(d.client, d.url(path)) })
+		<-d.started
 	}
 
-	// The stop takes two steps under one deadline: drain the work (the
-	// server keeps answering, with 503), then close the listener.
-	fmt.Fprintf(out, "stopping with a %s deadline; running: %s\n", *deadline, describe(tasks.RunningTasks()))
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *deadline)
+	fmt.Fprintf(d.out, "stopping with a %s deadline; running: %s\n", d.deadline, describe(d.tasks.RunningTasks()))
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.deadline)
 	defer cancel()
 	began := time.Now()
 	drained := make(chan error, 1)
-	go func() { drained <- tasks.Stop(stopCtx) }()
+	go func() { drained <- d.tasks.Stop(stopCtx) }()
 
-	<-tasks.ShouldQuiesce()
-	fmt.Fprintln(out, "GET /hello:", get(client, base+"/hello"))
+	<-d.tasks.ShouldQuiesce()
+	fmt.Fprintln(d.out, "GET /hello:", get(d.client, d.url("/hello")))
 
 	drainErr := <-drained
 	wg.Wait()
 	for i, path := range inFlight {
-		fmt.Fprintf(out, "GET %s: %s\n", path, answers[i])
+		fmt.Fprintf(d.out, "GET %s: %s\n", path, answers[i])
 	}
 
 	var stuckErr *stopper.StuckTasksError
 	if errors.As(drainErr, &stuckErr) {
-		fmt.Fprintf(out, "stop deadline exceeded (%v); still running:\n", errors.Unwrap(stuckErr))
+		fmt.Fprintf(d.out, "stop deadline exceeded (%v); still running:\n", errors.Unwrap(stuckErr))
 		for _, t := range stuckErr.Tasks {
-			fmt.Fprintf(out, "  %q in %q for %s, started at %s\n", t.Name, t.Stopper, t.Age.Round(100*time.Millisecond), t.Location)
+			fmt.Fprintf(d.out, "  %q in %q for %s, started at %s\n", t.Name, t.Stopper, t.Age.Round(100*time.Millisecond), t.Location)
 		}
 		// The drain goes on in the background. A real service would log
 		// the report (stuckErr.Stacks holds the task goroutines' stacks)
 		// and exit; the demo lets the stuck task return, so that the
 		// listener closes in order.
-		close(unstick)
-		<-tasks.IsStopped()
+		close(d.unstick)
+		<-d.tasks.IsStopped()
 		cancel()
-		stopCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), *deadline)
+		stopCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), d.deadline)
 		defer cancel()
 	} else if drainErr != nil {
 		return drainErr
 	}
 	// The demo's client is done; a connection it opened but never used
 	// would otherwise hold up Shutdown for the grace period.
-	client.CloseIdleConnections()
-	if err := s.Stop(stopCtx); err != nil {
+	d.client.CloseIdleConnections()
+	if err := d.s.Stop(stopCtx); err != nil {
 		return err
 	}
 	if stuckErr != nil {
-		fmt.Fprintln(out, "stopped once the stuck task returned: listener closed")
+		fmt.Fprintln(d.out, "stopped once the stuck task returned: listener closed")
 		return stuckErr
 	}
-	fmt.Fprintf(out, "stopped cleanly in %s: every task returned, listener closed\n", time.Since(began).Round(100*time.Millisecond))
+	fmt.Fprintf(d.out, "stopped cleanly in %s: every task returned, listener closed\n", time.Since(began).Round(100*time.Millisecond))
 	return nil
 }
 
