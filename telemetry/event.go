@@ -17,7 +17,9 @@ import (
 type Event struct {
 	// Name is the event's name.
 	Name Name
-	// Time is the wall-clock time of the emit.
+	// Time is the wall-clock time of the emit, in the local time zone. It
+	// carries no monotonic clock reading: for intervals, subtract
+	// Monotonic readings (or use Duration).
 	Time time.Time
 	// Monotonic is the time of the emit on a monotonic clock whose zero is
 	// the start of the process: subtract two readings for an interval that

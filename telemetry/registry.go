@@ -295,7 +295,7 @@ func (r *Registry) emit(ctx context.Context, name Name, measurements []Measureme
 	p.meta = append(p.meta, metadata...)
 	p.ev = Event{
 		Name:         name,
-		Time:         wall,
+		Time:         wallTime(wall),
 		Monotonic:    mono,
 		ParentID:     spanIDFrom(ctx),
 		Measurements: p.meas,

@@ -54,7 +54,7 @@ func SpanIDFromContext(ctx context.Context) SpanID { return spanIDFrom(ctx) }
 type Scope struct {
 	id     SpanID
 	parent SpanID        // the id of the span whose function started this one, or zero
-	wall   time.Time     // when the span started
+	wall   int64         // when the span started, in Unix nanoseconds
 	begin  time.Duration // when the span started, on the monotonic clock
 	meas   []Measurement
 	meta   []slog.Attr
@@ -96,6 +96,21 @@ func (s *Scope) release() {
 	clear(s.meta)
 	s.meas, s.meta = s.meas[:0], s.meta[:0]
 	scopePool.Put(s)
+}
+
+// event fills s's event: name, at dur after the span's start, with the
+// measurements and metadata given. The fields are written one by one:
+// while the garbage collector marks, assigning a whole Event takes the
+// slower bulk write barrier.
+func (s *Scope) event(name Name, dur time.Duration, meas []Measurement, meta []slog.Attr) *Event {
+	e := &s.ev
+	e.Name = name
+	e.Time = wallTime(s.wall + int64(dur))
+	e.Monotonic = s.begin + dur
+	e.SpanID, e.ParentID = s.id, s.parent
+	e.Duration = dur
+	e.Measurements, e.Metadata = meas, meta
+	return e
 }
 
 // errNilSpanFunc is returned by Span for a nil function.
@@ -151,15 +166,7 @@ func (r *Registry) span(ctx context.Context, name SpanName, metadata []slog.Attr
 	s.wall, s.begin = r.clock.now()
 	fnCtx := ctx
 	if len(start) > 0 {
-		s.ev = Event{
-			Name:      name.Start,
-			Time:      s.wall,
-			Monotonic: s.begin,
-			SpanID:    s.id,
-			ParentID:  s.parent,
-			Metadata:  s.meta[:s.start:s.start],
-		}
-		fnCtx = r.deliverStart(ctx, start, &s.ev)
+		fnCtx = r.deliverStart(ctx, start, s.event(name.Start, 0, nil, s.meta[:s.start:s.start]))
 	}
 
 	returned := false
@@ -212,17 +219,7 @@ func (r *Registry) end(ctx context.Context, s *Scope, span SpanName, o outcome) 
 				s.meta = append(s.meta, slog.String(KeyStack, string(o.stack)))
 			}
 		}
-		s.ev = Event{
-			Name:         name,
-			Time:         s.wall.Add(dur),
-			Monotonic:    s.begin + dur,
-			SpanID:       s.id,
-			ParentID:     s.parent,
-			Duration:     dur,
-			Measurements: s.meas,
-			Metadata:     s.meta,
-		}
-		r.deliver(ctx, hs, &s.ev)
+		r.deliver(ctx, hs, s.event(name, dur, s.meas, s.meta))
 	}
 	s.release()
 }

@@ -217,6 +217,9 @@ func TestEmit(t *testing.T) {
 	e := evs[0]
 	require.Equal(t, "ecopatterns.test.item.added", e.Name.String())
 	require.False(t, e.Time.Before(before))
+	require.False(t, e.Time.After(time.Now()))
+	require.Equal(t, e.Time.Round(0), e.Time, "a wall-clock time, with no monotonic reading")
+	require.Equal(t, time.Local, e.Time.Location())
 	require.Positive(t, e.Monotonic)
 	require.Zero(t, e.SpanID)
 	require.Zero(t, e.ParentID)
