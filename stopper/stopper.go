@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
-	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -46,7 +45,7 @@ type Stopper struct {
 	beginOnce sync.Once
 
 	shardMask uint32
-	shards    []shard
+	shards    []*shard
 
 	// lastCtx caches the context handed to tasks started with the same
 	// parent context as the previous one, which saves an allocation per
@@ -67,20 +66,34 @@ type Stopper struct {
 }
 
 // shard is one of several independently locked sets of running tasks, so
-// that admissions on different cores do not contend.
+// that admissions on different cores do not contend. A shard is one 64-byte
+// cache line holding its lock, its counts and its first slot: admitting and
+// releasing a task in a shard that runs one task at a time touch that line
+// alone. Each shard is allocated on its own: Go's allocator places 64-byte
+// objects on multiples of 64 bytes, so every shard fills a line of its own.
 type shard struct {
 	mu    sync.Mutex
-	n     int
-	free  int32 // index+1 of the first free slot; 0: none
-	slots []slot
-	_     [64]byte // keep shards on separate cache lines
+	n     int32   // running tasks
+	free  int32   // index+1 of the first free slot; 0: none
+	first slot    // slot 0
+	more  *[]slot // slots 1, 2, ...; nil until two tasks run at once
 }
 
+// slot holds what reports need about a running task, written when it is
+// admitted and read only when somebody asks.
 type slot struct {
-	name     string
-	start    time.Duration // since the stopper's epoch
-	pc       uintptr       // the task function's entry, for reports
-	nextFree int32         // index+1 of the next free slot, while free
+	name  string         // "" while the slot is free
+	start time.Duration  // since the stopper's epoch
+	fn    unsafe.Pointer // the task function's record (funcPtr), for reports
+	next  int32          // index+1 of the next free slot, while free
+}
+
+// at returns slot i of sh. sh.mu must be held.
+func (sh *shard) at(i int32) *slot {
+	if i == 0 {
+		return &sh.first
+	}
+	return &(*sh.more)[i-1]
 }
 
 // Closer is something the stopper closes at the end of Stop.
@@ -122,8 +135,11 @@ func newStopper(opts Options, parent *Stopper) *Stopper {
 		quiesced:  make(chan struct{}),
 		stopped:   make(chan struct{}),
 		shardMask: uint32(n - 1),
-		shards:    make([]shard, n),
+		shards:    make([]*shard, n),
 		parent:    parent,
+	}
+	for i := range s.shards {
+		s.shards[i] = &shard{free: 1} // slot 0, the shard's own, is free
 	}
 	s.labels = pprof.WithLabels(context.Background(), pprof.Labels(labelKey, s.label()))
 	// The quiesce context is a root on purpose: it belongs to the stopper,
@@ -169,27 +185,22 @@ func (s *Stopper) NewChild(name string) (*Stopper, error) {
 // clock.
 func (s *Stopper) monoSince() time.Duration { return time.Since(s.epoch) }
 
-// admit registers a task, or reports false when the stopper is quiescing.
+// admit registers a task in the shard that hint picks, or reports false
+// when the stopper is quiescing. Its callers have already checked the flag
+// without the lock, so that a refused task costs one atomic load.
 //
 // A synchronous task is admitted and released by the same goroutine, so it
-// uses the shard of that goroutine's stack, which stays warm in its core's
-// cache. An asynchronous task is released by a new goroutine that will
-// likely run on another core, so spreading those at random keeps the
+// uses the shard of that goroutine's stack (shardHint), which stays warm in
+// its core's cache. An asynchronous task is released by a new goroutine that
+// will likely run on another core, so spreading those at random keeps the
 // spawner and the finishing tasks off one lock.
-func (s *Stopper) admit(name string, pc uintptr, async bool) (slotRef, bool) {
-	if s.quiescing.Load() {
-		return slotRef{}, false
-	}
-	h := shardHint()
-	if async {
-		h = rand.Uint32()
-	}
-	ref := slotRef{shard: h & s.shardMask}
-	sh := &s.shards[ref.shard]
+func (s *Stopper) admit(hint uint32, name string, fn unsafe.Pointer) (slotRef, bool) {
+	ref := slotRef{shard: hint & s.shardMask}
+	sh := s.shards[ref.shard]
 	start := s.monoSince()
 	sh.mu.Lock()
-	// Checked again under the shard lock: Quiesce sets the flag and then
-	// locks every shard to count, so a task either sees the flag here or is
+	// Checked under the shard lock: Quiesce sets the flag and then locks
+	// every shard to count, so a task either sees the flag here or is
 	// counted there.
 	if s.quiescing.Load() {
 		sh.mu.Unlock()
@@ -198,16 +209,24 @@ func (s *Stopper) admit(name string, pc uintptr, async bool) (slotRef, bool) {
 	var i int32
 	if sh.free > 0 {
 		i = sh.free - 1
-		sh.free = sh.slots[i].nextFree
+		sh.free = sh.at(i).next
 	} else {
-		i = int32(len(sh.slots))
-		sh.slots = append(sh.slots, slot{})
+		i = sh.grow()
 	}
-	sh.slots[i] = slot{name: name, start: start, pc: pc}
+	*sh.at(i) = slot{name: name, start: start, fn: fn}
 	sh.n++
 	sh.mu.Unlock()
 	ref.i = i
 	return ref, true
+}
+
+// grow adds a slot to sh and returns its index. sh.mu must be held.
+func (sh *shard) grow() int32 {
+	if sh.more == nil {
+		sh.more = new([]slot)
+	}
+	*sh.more = append(*sh.more, slot{})
+	return int32(len(*sh.more))
 }
 
 // slotRef names the slot of a running task: shard and index. It is small
@@ -219,18 +238,18 @@ type slotRef struct {
 
 // slotName returns the name of the running task in ref.
 func (s *Stopper) slotName(ref slotRef) string {
-	sh := &s.shards[ref.shard]
+	sh := s.shards[ref.shard]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return sh.slots[ref.i].name
+	return sh.at(ref.i).name
 }
 
 // release unregisters a task and, when it was the last one of a quiescing
 // stopper, signals the drain.
 func (s *Stopper) release(ref slotRef) {
-	sh, i := &s.shards[ref.shard], ref.i
+	sh, i := s.shards[ref.shard], ref.i
 	sh.mu.Lock()
-	sh.slots[i] = slot{nextFree: sh.free}
+	*sh.at(i) = slot{next: sh.free}
 	sh.free = i + 1
 	sh.n--
 	last := sh.n == 0
@@ -253,10 +272,9 @@ func (s *Stopper) checkDrained() {
 // NumTasks and by NumTasksWithChildren.
 func (s *Stopper) NumTasks() int {
 	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
+	for _, sh := range s.shards {
 		sh.mu.Lock()
-		n += sh.n
+		n += int(sh.n)
 		sh.mu.Unlock()
 	}
 	return n
@@ -287,18 +305,23 @@ type TaskInfo struct {
 type running struct {
 	name  string
 	start time.Duration
-	pc    uintptr
+	fn    unsafe.Pointer
 }
 
 func (s *Stopper) running() []running {
 	var out []running
-	for i := range s.shards {
-		sh := &s.shards[i]
+	add := func(sl *slot) {
+		if sl.name != "" {
+			out = append(out, running{name: sl.name, start: sl.start, fn: sl.fn})
+		}
+	}
+	for _, sh := range s.shards {
 		sh.mu.Lock()
 		if sh.n > 0 {
-			for _, sl := range sh.slots {
-				if sl.name != "" {
-					out = append(out, running{name: sl.name, start: sl.start, pc: sl.pc})
+			add(&sh.first)
+			if sh.more != nil {
+				for j := range *sh.more {
+					add(&(*sh.more)[j])
 				}
 			}
 		}
@@ -551,8 +574,9 @@ func (s *Stopper) stuckError(ctx context.Context) error {
 		now := st.monoSince()
 		for _, r := range st.running() {
 			t := StuckTask{Stopper: st.opts.Name, Name: r.name, Age: now - r.start, Func: "?", Location: "?", Waiting: waiting[i]}
-			if f := runtime.FuncForPC(r.pc); f != nil {
-				file, line := f.FileLine(r.pc)
+			pc := *(*uintptr)(r.fn)
+			if f := runtime.FuncForPC(pc); f != nil {
+				file, line := f.FileLine(pc)
 				t.Func, t.Location = f.Name(), fmt.Sprintf("%s:%d", file, line)
 			}
 			e.Tasks = append(e.Tasks, t)
@@ -746,8 +770,9 @@ func (s *Stopper) markStopped() {
 // dynamic type, same data word), which is safe even when their dynamic type
 // is not comparable (== would panic).
 func sameCtx(a, b context.Context) bool {
-	wa := *(*[2]unsafe.Pointer)(unsafe.Pointer(&a))
-	wb := *(*[2]unsafe.Pointer)(unsafe.Pointer(&b))
+	// Word by word: a copy of both words at once would read back what was
+	// just stored a word at a time, which stalls the CPU's store forwarding.
+	wa, wb := (*[2]unsafe.Pointer)(unsafe.Pointer(&a)), (*[2]unsafe.Pointer)(unsafe.Pointer(&b))
 	return wa[0] == wb[0] && wa[1] == wb[1]
 }
 

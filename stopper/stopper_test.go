@@ -194,6 +194,56 @@ func TestSyncTaskContext(t *testing.T) {
 	<-stopped
 }
 
+// TestTaskContextsFollowTheirCaller interleaves synchronous and
+// asynchronous tasks started from the same and from different contexts, as
+// the stopper shares one task context between consecutive tasks started
+// with the same one: each task sees its own caller's values, and a
+// synchronous task its caller's cancellation, whatever ran before it.
+func TestTaskContextsFollowTheirCaller(t *testing.T) {
+	s := newStopper(t)
+	a := context.WithValue(context.Background(), ctxKey{}, "a")
+	b := context.WithValue(context.Background(), ctxKey{}, "b")
+	c, cancelC := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "c"))
+	defer cancelC()
+	syncSees := func(ctx context.Context, want string) {
+		t.Helper()
+		require.NoError(t, s.RunTask(ctx, "sync", func(ctx context.Context) {
+			require.Equal(t, want, ctx.Value(ctxKey{}))
+			require.NoError(t, ctx.Err())
+		}))
+	}
+	asyncSees := func(ctx context.Context, want string) {
+		t.Helper()
+		got := make(chan any, 1)
+		require.NoError(t, s.RunAsyncTask(ctx, "async", func(ctx context.Context) { got <- ctx.Value(ctxKey{}) }))
+		require.Equal(t, want, <-got)
+	}
+	syncSees(a, "a")
+	syncSees(a, "a")
+	asyncSees(a, "a")
+	syncSees(a, "a")
+	syncSees(b, "b")
+	asyncSees(a, "a")
+	asyncSees(c, "c")
+	syncSees(b, "b")
+	asyncSees(c, "c")
+
+	// The last task started from c was asynchronous, and its context
+	// ignores c's cancellation; a synchronous one from c must not.
+	require.NoError(t, s.RunTask(c, "sync", func(ctx context.Context) {
+		require.Equal(t, "c", ctx.Value(ctxKey{}))
+		cancelC()
+		select {
+		case <-ctx.Done():
+		default:
+			t.Fatal("the caller's cancellation does not reach the task")
+		}
+		require.ErrorIs(t, context.Cause(ctx), context.Canceled)
+	}))
+	syncSees(a, "a")
+	stop(t, s)
+}
+
 func TestSyncTaskBackgroundContextIsCancelledOnQuiesce(t *testing.T) {
 	s := newStopper(t)
 	entered := make(chan struct{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime/debug"
 	"runtime/pprof"
 	"sync"
@@ -46,9 +47,10 @@ type taskMark struct {
 // inherit is set, takes its values from parent and its cancellation from the
 // stopper alone.
 type taskCtx struct {
-	parent  context.Context
-	s       *Stopper
-	inherit bool // cancellation and deadline come from parent
+	parent    context.Context
+	s         *Stopper
+	inherit   bool // cancellation and deadline come from parent
+	neverDone bool // parent.Done() is nil: parent can never be cancelled
 }
 
 func (c *taskCtx) Deadline() (time.Time, bool) {
@@ -112,11 +114,17 @@ func checkArgs(method string, ctx context.Context, name string, fnNil bool) erro
 	return nil
 }
 
-// funcPC returns the entry of the code a non-nil func value runs: a func
-// value points to a record whose first word is that entry, which is what
-// reflect.Value.Pointer returns for a func, without reflect's cost.
+// funcPtr returns the record a non-nil func value points to, whose first
+// word is the entry of the code it runs: what reflect.Value.Pointer returns
+// for a func, without reflect's cost. A task keeps it and reports read the
+// entry only when they need it.
+func funcPtr[F ~func(context.Context) | ~func(context.Context) error | ~func()](f F) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&f))
+}
+
+// funcPC returns the entry of the code a non-nil func value runs.
 func funcPC[F ~func(context.Context) | ~func(context.Context) error | ~func()](f F) uintptr {
-	return **(**uintptr)(unsafe.Pointer(&f))
+	return *(*uintptr)(funcPtr(f))
 }
 
 // RunTask runs f in the calling goroutine as a task of the stopper. It
@@ -131,7 +139,7 @@ func (s *Stopper) RunTask(ctx context.Context, name string, f func(context.Conte
 	if s.quiescing.Load() {
 		return ErrUnavailable
 	}
-	return s.runSync(ctx, name, funcPC(f), taskFn{plain: f})
+	return s.runSync(ctx, name, funcPtr(f), taskFn{plain: f})
 }
 
 // RunTaskWithErr is RunTask for a function that returns an error, which it
@@ -140,7 +148,10 @@ func (s *Stopper) RunTaskWithErr(ctx context.Context, name string, f func(contex
 	if ctx == nil || name == "" || f == nil {
 		return checkArgs("RunTaskWithErr", ctx, name, f == nil)
 	}
-	return s.runSync(ctx, name, funcPC(f), taskFn{withErr: f})
+	if s.quiescing.Load() {
+		return ErrUnavailable
+	}
+	return s.runSync(ctx, name, funcPtr(f), taskFn{withErr: f})
 }
 
 // taskFn is a task's function in either of its forms, called without a
@@ -158,12 +169,21 @@ func (f taskFn) call(ctx context.Context) error {
 	return nil
 }
 
-func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f taskFn) (err error) {
-	ref, ok := s.admit(name, pc, false)
+// runSync runs a synchronous task whose function is f, and fn its record
+// (see funcPtr). Its callers have checked the arguments and, without a lock,
+// that the stopper is not quiescing.
+func (s *Stopper) runSync(ctx context.Context, name string, fn unsafe.Pointer, f taskFn) (err error) {
+	ref, ok := s.admit(shardHint(), name, fn)
 	if !ok {
 		return ErrUnavailable
 	}
-	tctx, lazy := s.syncCtx(ctx)
+	var tctx context.Context
+	var lazy *lazyCtx
+	if c := s.lastCtx.Load(); c != nil && c.neverDone && sameCtx(c.parent, ctx) {
+		tctx = c // the common case: the caller's context can never be cancelled and is the previous task's
+	} else {
+		tctx, lazy = s.syncCtx(ctx)
+	}
 	defer func() {
 		if lazy != nil {
 			lazy.release()
@@ -173,17 +193,23 @@ func (s *Stopper) runSync(ctx context.Context, name string, pc uintptr, f taskFn
 			err = s.taskPanicked(ctx, name, v, debug.Stack())
 		}
 	}()
-	return s.body(tctx, name, false, f)
+	if s.taskSpanObserved() {
+		return s.spanned(tctx, name, false, f)
+	}
+	return f.call(tctx)
 }
 
 // syncCtx returns the context of a synchronous task: ctx, also cancelled
 // at quiesce. When ctx can be cancelled it returns the lazyCtx to release
-// when the task is done.
+// when the task is done. runSync first tries the context shared with the
+// previous task, which syncCtx stores when ctx can never be cancelled.
 func (s *Stopper) syncCtx(ctx context.Context) (context.Context, *lazyCtx) {
 	if ctx.Done() == nil {
 		// ctx can never be cancelled, so the stopper's quiesce is the only
 		// cancellation: the cheap shared context does.
-		return s.detachedCtx(ctx), nil
+		c := &taskCtx{parent: ctx, s: s, neverDone: true}
+		s.lastCtx.Store(c)
+		return c, nil
 	}
 	c := &lazyCtx{parent: ctx, s: s}
 	return c, c
@@ -296,14 +322,6 @@ func isCancelKey(key any) bool {
 	return v != nil && v == any(probe)
 }
 
-// body runs f, inside a task span when a handler listens.
-func (s *Stopper) body(ctx context.Context, name string, async bool, f taskFn) error {
-	if !s.taskSpanObserved() {
-		return f.call(ctx)
-	}
-	return s.spanned(ctx, name, async, f)
-}
-
 // taskSpanObserved reports whether a handler listens to the task span.
 func (s *Stopper) taskSpanObserved() bool {
 	return s.tel != nil && (s.tel.Enabled(TaskSpan.Start) || s.tel.Enabled(TaskSpan.Stop) || s.tel.Enabled(TaskSpan.Exception))
@@ -375,7 +393,7 @@ func (s *Stopper) RunAsyncTaskEx(ctx context.Context, opts TaskOpts, f func(cont
 }
 
 func (s *Stopper) runAsync(ctx context.Context, name string, lim *Limiter, noCancel bool, f func(context.Context)) error {
-	ref, ok := s.admit(name, funcPC(f), true)
+	ref, ok := s.admit(rand.Uint32(), name, funcPtr(f))
 	if !ok {
 		return ErrUnavailable
 	}
@@ -385,34 +403,45 @@ func (s *Stopper) runAsync(ctx context.Context, name string, lim *Limiter, noCan
 	} else {
 		tctx = s.detachedCtx(ctx)
 	}
-	// The goroutine keeps five words (the name stays in the task's slot,
-	// read back only for a span or a panic report), so that the one
-	// allocation a task costs stays small.
-	go func() {
-		defer func() {
-			v := recover()
-			var name string
-			if v != nil {
-				name = s.slotName(ref)
-			}
-			// The limiter slot is freed first, so a drained stopper has
-			// freed every slot its tasks held.
-			if lim != nil {
-				lim.release()
-			}
-			s.release(ref)
-			if v != nil {
-				_ = s.taskPanicked(tctx, name, v, debug.Stack())
-			}
-		}()
-		pprof.SetGoroutineLabels(s.labels)
-		if s.taskSpanObserved() {
-			_ = s.spanned(tctx, s.slotName(ref), true, taskFn{plain: f})
-			return
-		}
-		f(tctx)
-	}()
+	// The goroutine keeps three words, four with a limiter (the stopper is
+	// tctx.s, and the name stays in the task's slot, read back only for a
+	// span or a panic report), so that the one allocation a task costs
+	// stays small.
+	if lim == nil {
+		go asyncTask(tctx, ref, nil, f)
+	} else {
+		go asyncTask(tctx, ref, lim, f)
+	}
 	return nil
+}
+
+// asyncTask is the body of an asynchronous task's goroutine: it runs f
+// under the stopper's label and panic policy, then releases the task's
+// limiter slot and its own.
+func asyncTask(tctx *taskCtx, ref slotRef, lim *Limiter, f func(context.Context)) {
+	s := tctx.s
+	defer func() {
+		v := recover()
+		var name string
+		if v != nil {
+			name = s.slotName(ref)
+		}
+		// The limiter slot is freed first, so a drained stopper has
+		// freed every slot its tasks held.
+		if lim != nil {
+			lim.release()
+		}
+		s.release(ref)
+		if v != nil {
+			_ = s.taskPanicked(tctx, name, v, debug.Stack())
+		}
+	}()
+	pprof.SetGoroutineLabels(s.labels)
+	if s.taskSpanObserved() {
+		_ = s.spanned(tctx, s.slotName(ref), true, taskFn{plain: f})
+		return
+	}
+	f(tctx)
 }
 
 // RunPeriodic runs fn every interval in an asynchronous task until the
@@ -426,6 +455,9 @@ func (s *Stopper) RunPeriodic(ctx context.Context, name string, interval time.Du
 	}
 	if interval <= 0 {
 		return fmt.Errorf("stopper: RunPeriodic: task %q: interval %s must be > 0", name, interval)
+	}
+	if s.quiescing.Load() {
+		return ErrUnavailable
 	}
 	return s.runAsync(ctx, name, nil, false, func(ctx context.Context) {
 		t := time.NewTicker(interval)
@@ -450,6 +482,9 @@ func (s *Stopper) RunDelayed(ctx context.Context, name string, delay time.Durati
 	}
 	if delay < 0 {
 		return fmt.Errorf("stopper: RunDelayed: task %q: delay %s must be >= 0", name, delay)
+	}
+	if s.quiescing.Load() {
+		return ErrUnavailable
 	}
 	return s.runAsync(ctx, name, nil, false, func(ctx context.Context) {
 		t := time.NewTimer(delay)
