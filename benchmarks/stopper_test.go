@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,20 +81,25 @@ func spawnFloor(n int, f func()) {
 }
 
 // spawnFloorAged is spawnFloor plus what naming and ageing every running
-// task needs at the least: one monotonic clock read per task, kept with the
-// goroutine. It is the floor of any spawner that can report task ages.
+// task needs at the least: one monotonic clock read per task, and the
+// task's name and start registered, from its start until it returns, where
+// a reader can list them. The registry is sharded as the stopper's is, so
+// that the spawner and the finishing tasks do not queue on one lock. It is
+// the floor of any spawner that can report its running tasks and their
+// ages, as the stopper promises.
 func spawnFloorAged(n int, f func()) {
 	var wg sync.WaitGroup
+	var shards [agedShards]agedRegistry
 	epoch := time.Now()
 	for range n {
-		wg.Add(1)
 		start := time.Since(epoch)
+		r := &shards[rand.Uint32()%agedShards]
+		i := r.add(stopperTaskName, start)
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if start < 0 {
-				panic("the clock went backwards")
-			}
 			f()
+			r.remove(i)
 		}()
 	}
 	wg.Wait()
@@ -140,8 +146,8 @@ func spawnTomb(tb testing.TB, n int, f func()) {
 // function, including the share of the final wait for all of them. Goal:
 // ecopatterns within 1.10× the floor, with one allocation, and no slower
 // than errgroup and conc. floor-aged is the floor of a spawner that can
-// name and age its running tasks, as the stopper promises: one monotonic
-// clock read per task more.
+// name and age its running tasks, as the stopper promises: per task one
+// monotonic clock read more, and its registration until it returns.
 func BenchmarkStopperSpawn(b *testing.B) {
 	b.Run("ecopatterns", func(b *testing.B) {
 		defer reportCPU(b)()
@@ -188,41 +194,82 @@ func floorRunTask(ctx context.Context, stopped *atomic.Bool, f func(context.Cont
 	return nil
 }
 
-// agedRegistry is the least a synchronous task API that names and ages
-// every running task can do: one monotonic clock read, and the task's name
-// and start kept under one mutex from admission to release, the way
-// CockroachDB's stopper counts its tasks.
+// agedRegistry is the least a task API that names and ages every running
+// task can keep: each task's name and start, under one mutex, from its
+// admission to its release, in slots that a free list hands out again, the
+// way CockroachDB's stopper counts its tasks under one mutex.
 type agedRegistry struct {
-	epoch   time.Time
-	stopped atomic.Bool
-	mu      sync.Mutex
-	n       int
-	name    string
-	start   time.Duration
+	mu    sync.Mutex
+	n     int
+	free  int // index+1 of the first free slot; 0: none
+	tasks []agedTask
+	_     [64]byte // keeps the registries of spawnFloorAged on separate cache lines
 }
 
-func (r *agedRegistry) run(ctx context.Context, name string, f func(context.Context)) error {
+// agedTask is one slot of an agedRegistry.
+type agedTask struct {
+	name  string // "" while free
+	start time.Duration
+	next  int // index+1 of the next free slot, while free
+}
+
+// agedShards is how many agedRegistry shards spawnFloorAged spreads its
+// tasks over, as many as the stopper has on 2 cores.
+const agedShards = 32
+
+// add registers a running task and returns its slot.
+func (r *agedRegistry) add(name string, start time.Duration) int {
+	r.mu.Lock()
+	i := r.free - 1
+	if i >= 0 {
+		r.free = r.tasks[i].next
+	} else {
+		i = len(r.tasks)
+		r.tasks = append(r.tasks, agedTask{})
+	}
+	r.tasks[i] = agedTask{name: name, start: start}
+	r.n++
+	r.mu.Unlock()
+	return i
+}
+
+// remove unregisters the task in slot i.
+func (r *agedRegistry) remove(i int) {
+	r.mu.Lock()
+	r.tasks[i] = agedTask{next: r.free}
+	r.free = i + 1
+	r.n--
+	r.mu.Unlock()
+}
+
+// agedRunner is the least synchronous task API that names and ages every
+// running task: one atomic load to refuse work after stop, one monotonic
+// clock read, and the task registered in an agedRegistry around the call.
+type agedRunner struct {
+	epoch   time.Time
+	stopped atomic.Bool
+	reg     agedRegistry
+}
+
+func (r *agedRunner) run(ctx context.Context, name string, f func(context.Context)) error {
 	if r.stopped.Load() {
 		return errFloorUnavailable
 	}
-	start := time.Since(r.epoch)
-	r.mu.Lock()
-	r.n++
-	r.name, r.start = name, start
-	r.mu.Unlock()
+	i := r.reg.add(name, time.Since(r.epoch))
 	f(ctx)
-	r.mu.Lock()
-	r.n--
-	r.mu.Unlock()
+	r.reg.remove(i)
 	return nil
 }
+
+// stopperSinkDur keeps the clock-read case's result alive.
+var stopperSinkDur time.Duration
 
 // BenchmarkStopperRunTask measures running an empty synchronous task, with
 // a context that can never be cancelled (the cheap path) and with a
 // cancellable one, which the task's context must also follow. Goal: 40 ns
 // and no allocation with context.Background(). floor-aged is the floor of
 // a task API that names and ages every running task: a clock read and a
-// mutex around admission and release.
+// mutex around admission and release; clock-read is its clock read alone.
 func BenchmarkStopperRunTask(b *testing.B) {
 	b.Run("ecopatterns", func(b *testing.B) {
 		defer reportCPU(b)()
@@ -254,11 +301,19 @@ func BenchmarkStopperRunTask(b *testing.B) {
 	})
 	b.Run("floor-aged", func(b *testing.B) {
 		defer reportCPU(b)()
-		r := &agedRegistry{epoch: time.Now()}
+		r := &agedRunner{epoch: time.Now()}
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = r.run(ctx, stopperTaskName, stopperTaskFn)
+		}
+	})
+	b.Run("clock-read", func(b *testing.B) {
+		defer reportCPU(b)()
+		epoch := time.Now()
+		b.ReportAllocs()
+		for b.Loop() {
+			stopperSinkDur = time.Since(epoch)
 		}
 	})
 }
@@ -505,16 +560,40 @@ func TestStopperBenchmarkSetup(t *testing.T) {
 		require.Equal(t, n, ran)
 
 		ran = 0
-		r := &agedRegistry{epoch: time.Now()}
+		r := &agedRunner{epoch: time.Now()}
 		for range n {
-			require.NoError(t, r.run(context.Background(), stopperTaskName, f))
+			require.NoError(t, r.run(context.Background(), stopperTaskName, func(ctx context.Context) {
+				f(ctx)
+				require.Equal(t, 1, r.reg.n)
+				require.Equal(t, stopperTaskName, r.reg.tasks[0].name, "the running task is registered")
+			}))
 		}
 		require.Equal(t, n, ran)
-		require.Zero(t, r.n)
-		require.Equal(t, stopperTaskName, r.name)
+		require.Zero(t, r.reg.n)
+		require.Len(t, r.reg.tasks, 1, "one task at a time reuses one slot")
 		r.stopped.Store(true)
 		require.ErrorIs(t, r.run(context.Background(), stopperTaskName, f), errFloorUnavailable)
 		require.Equal(t, n, ran)
+	})
+
+	t.Run("aged registry", func(t *testing.T) {
+		var r agedRegistry
+		a := r.add("a", 1)
+		b := r.add("b", 2)
+		c := r.add("c", 3)
+		require.Equal(t, 3, r.n)
+		r.remove(b)
+		require.Equal(t, agedTask{name: "a", start: 1}, r.tasks[a])
+		require.Equal(t, agedTask{name: "c", start: 3}, r.tasks[c])
+		require.Equal(t, b, r.add("d", 4), "a freed slot is reused")
+		require.Equal(t, 3, r.add("e", 5), "then the table grows")
+		for _, i := range []int{a, b, c, 3} {
+			r.remove(i)
+		}
+		require.Zero(t, r.n)
+		for _, task := range r.tasks {
+			require.Empty(t, task.name)
+		}
 	})
 
 	t.Run("reject", func(t *testing.T) {
