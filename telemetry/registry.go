@@ -56,7 +56,15 @@ type attachment struct {
 // the Name.
 type dispatch struct {
 	snap     *snapshot
-	handlers []*attachment
+	handlers []target
+}
+
+// target is one handler of a dispatch, with its methods copied beside it so
+// that delivering calls them without first loading the attachment.
+type target struct {
+	a      *attachment
+	handle func(context.Context, *Event)
+	start  func(context.Context, *Event) context.Context
 }
 
 // New returns a Registry with no handlers. It returns an error naming every
@@ -229,7 +237,7 @@ func (r *Registry) Enabled(name Name) bool {
 }
 
 // handlersFor returns the handlers attached to name, in attach order.
-func (r *Registry) handlersFor(name Name) []*attachment {
+func (r *Registry) handlersFor(name Name) []target {
 	if r == nil || name.s == nil {
 		return nil
 	}
@@ -244,7 +252,7 @@ func (r *Registry) handlersFor(name Name) []*attachment {
 	for _, a := range s.handlers {
 		for _, p := range a.patterns {
 			if matches(name.s.name, p) {
-				d.handlers = append(d.handlers, a)
+				d.handlers = append(d.handlers, target{a: a, handle: a.handle, start: a.start})
 				break
 			}
 		}
@@ -307,7 +315,7 @@ func (r *Registry) emit(ctx context.Context, name Name, measurements []Measureme
 
 // deliverStart delivers a span's start event and returns the context the
 // span's function runs with: ctx as shaped by the StartHandlers among hs.
-func (r *Registry) deliverStart(ctx context.Context, hs []*attachment, e *Event) context.Context {
+func (r *Registry) deliverStart(ctx context.Context, hs []target, e *Event) context.Context {
 	for i := 0; i < len(hs); {
 		i, ctx = r.deliverFrom(ctx, hs, e, i, true)
 	}
@@ -316,7 +324,7 @@ func (r *Registry) deliverStart(ctx context.Context, hs []*attachment, e *Event)
 
 // deliver calls the handlers in order. A panicking handler is reported and
 // delivery goes on with the next one; the emitter never sees the panic.
-func (r *Registry) deliver(ctx context.Context, hs []*attachment, e *Event) {
+func (r *Registry) deliver(ctx context.Context, hs []target, e *Event) {
 	for i := 0; i < len(hs); {
 		i, _ = r.deliverFrom(ctx, hs, e, i, false)
 	}
@@ -327,24 +335,24 @@ func (r *Registry) deliver(ctx context.Context, hs []*attachment, e *Event) {
 // run instead of one per handler. With start set, e is a span's start
 // event: StartHandlers may shape the context, which the later handlers get
 // and deliverFrom returns; otherwise every handler gets ctx.
-func (r *Registry) deliverFrom(ctx context.Context, hs []*attachment, e *Event, i int, start bool) (next int, out context.Context) {
+func (r *Registry) deliverFrom(ctx context.Context, hs []target, e *Event, i int, start bool) (next int, out context.Context) {
 	out = ctx
 	defer func() {
 		if v := recover(); v != nil {
-			r.handlerFailed(ctx, hs[next], e, v, debug.Stack())
+			r.handlerFailed(ctx, hs[next].a, e, v, debug.Stack())
 			next++
 		}
 	}()
 	for next = i; next < len(hs); next++ {
-		a := hs[next]
+		t := &hs[next]
 		switch {
-		case a.detached.Load():
-		case start && a.start != nil:
-			if c := a.start(out, e); c != nil {
+		case t.a.detached.Load():
+		case start && t.start != nil:
+			if c := t.start(out, e); c != nil {
 				out = c
 			}
 		default:
-			a.handle(out, e)
+			t.handle(out, e)
 		}
 	}
 	return next, out
