@@ -23,8 +23,9 @@ import (
 //     float64: floats compare as floats, so 0.1 equals the longer spelling
 //     of the float64 nearest to 0.1.
 //
-// It allocates nothing unless an exponent is written with more than 15
-// digits.
+// Its cost is linear in the length of the texts, whatever they hold (a
+// million-digit exponent or mantissa included), and it allocates nothing
+// unless an exponent is 10^18 or more in magnitude.
 func equalNumbers(a, b json.Number) bool {
 	if a == b {
 		return true
@@ -49,8 +50,19 @@ func isRange(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
+// hugeExp is the magnitude from which a decimal's exponent is kept as
+// decimal digits rather than an int64.
+const hugeExp = 1_000_000_000_000_000_000 // 10^18
+
 // decimal is a JSON number text read as sign × 0.D × 10^exp, where D, the
 // significant digits, has no leading or trailing zero. Zero has no digits.
+//
+// The exponent has one form per value, so that two exponents are equal
+// exactly when their fields are: an int64 in exp while its magnitude is
+// below hugeExp, else the decimal digits of its magnitude in huge (at
+// least 19, no leading zero) with its sign in hugeNeg, and exp 0. Huge
+// exponents are never converted to binary: that costs time quadratic in
+// their length.
 type decimal struct {
 	neg bool
 	// intPart and frac are the digits before and after the point; the
@@ -58,8 +70,8 @@ type decimal struct {
 	intPart, frac string
 	lead, n       int // the first significant digit, and how many there are
 	exp           int64
-	// bigExp holds exp when the written exponent has more than 15 digits.
-	bigExp *big.Int
+	huge          string
+	hugeNeg       bool
 }
 
 // parseDecimal reads s, a valid JSON number text (see validNumber).
@@ -97,7 +109,9 @@ func parseDecimal(s string) decimal {
 		d.neg = false // -0 is 0
 		return d
 	}
-	// The value is 0.D × 10^(len(intPart) - lead + written exponent).
+	// The value is 0.D × 10^(len(intPart) - lead + written exponent). The
+	// shift's magnitude is at most len(s), far below hugeExp: no string
+	// holds 10^18 bytes.
 	shift := int64(len(d.intPart) - d.lead)
 	if expAt < 0 {
 		d.exp = shift
@@ -111,20 +125,94 @@ func parseDecimal(s string) decimal {
 	for len(es) > 1 && es[0] == '0' {
 		es = es[1:]
 	}
-	if len(es) > 15 {
-		e, _ := new(big.Int).SetString(es, 10)
-		if eneg {
-			e.Neg(e)
-		}
-		d.bigExp = e.Add(e, big.NewInt(shift))
+	if len(es) > 18 {
+		d.setHugeExp(es, eneg, shift)
 		return d
 	}
-	e, _ := strconv.ParseInt(es, 10, 64)
+	e, _ := strconv.ParseInt(es, 10, 64) // below hugeExp
 	if eneg {
 		e = -e
 	}
-	d.exp = e + shift
+	d.setExp(e + shift)
 	return d
+}
+
+// setExp sets the exponent to e, whose magnitude is below 2×hugeExp.
+func (d *decimal) setExp(e int64) {
+	if e > -hugeExp && e < hugeExp {
+		d.exp = e
+		return
+	}
+	d.hugeNeg = e < 0
+	if e < 0 {
+		e = -e
+	}
+	d.huge = strconv.FormatInt(e, 10)
+}
+
+// setHugeExp sets the exponent to ±digits + shift, where digits, the
+// magnitude of a written exponent, has more than 18 digits and no leading
+// zero, and shift's magnitude is below hugeExp. Only the last 18 digits and
+// a carry or borrow into the ones before them change.
+func (d *decimal) setHugeExp(digits string, neg bool, shift int64) {
+	head := []byte(digits[:len(digits)-18])
+	tail, _ := strconv.ParseUint(digits[len(digits)-18:], 10, 64)
+	away := (shift >= 0) != neg // shift moves the magnitude away from zero
+	m := uint64(shift)
+	if shift < 0 {
+		m = uint64(-shift)
+	}
+	switch {
+	case away:
+		tail += m
+		if tail >= hugeExp {
+			tail -= hugeExp
+			head = incrementDigits(head)
+		}
+	case tail >= m:
+		tail -= m
+	default:
+		tail += hugeExp - m
+		head = decrementDigits(head)
+	}
+	if len(head) == 0 { // the magnitude fell below hugeExp
+		d.exp = int64(tail)
+		if neg {
+			d.exp = -d.exp
+		}
+		return
+	}
+	d.hugeNeg = neg
+	d.huge = string(head) + fmt.Sprintf("%018d", tail)
+}
+
+// incrementDigits adds one to the decimal number b.
+func incrementDigits(b []byte) []byte {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != '9' {
+			b[i]++
+			return b
+		}
+		b[i] = '0'
+	}
+	return append([]byte{'1'}, b...)
+}
+
+// decrementDigits subtracts one from the decimal number b, which is at
+// least 1 and has no leading zero, and drops the leading zero this may
+// leave (none when the result is 0).
+func decrementDigits(b []byte) []byte {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != '0' {
+			b[i]--
+			break
+		}
+		b[i] = '9'
+	}
+	if b[0] == '0' {
+		b = b[1:]
+	}
+	return b
 }
 
 // digit returns the i-th digit of intPart+frac.
@@ -141,18 +229,10 @@ func (d *decimal) integral() bool {
 	if d.n == 0 {
 		return true
 	}
-	if d.bigExp != nil {
-		return d.bigExp.Sign() > 0 // beyond any count of digits a string holds
+	if d.huge != "" {
+		return !d.hugeNeg // beyond any count of digits a string holds
 	}
 	return d.exp >= int64(d.n)
-}
-
-// exponent returns exp as a big.Int.
-func (d *decimal) exponent() *big.Int {
-	if d.bigExp != nil {
-		return d.bigExp
-	}
-	return big.NewInt(d.exp)
 }
 
 // equal reports whether d and o have the same exact value.
@@ -163,11 +243,7 @@ func (d *decimal) equal(o decimal) bool {
 	if d.n == 0 {
 		return true
 	}
-	if d.bigExp == nil && o.bigExp == nil {
-		if d.exp != o.exp {
-			return false
-		}
-	} else if d.exponent().Cmp(o.exponent()) != 0 {
+	if d.exp != o.exp || d.hugeNeg != o.hugeNeg || d.huge != o.huge {
 		return false
 	}
 	for i := range d.n {
@@ -176,6 +252,15 @@ func (d *decimal) equal(o decimal) bool {
 		}
 	}
 	return true
+}
+
+// significand returns D, the significant digits.
+func (d *decimal) significand() string {
+	b := make([]byte, d.n)
+	for i := range b {
+		b[i] = d.digit(d.lead + i)
+	}
+	return string(b)
 }
 
 // validNumber reports whether s is a JSON number text: an optional minus,
@@ -235,19 +320,21 @@ func floatExactIntegers(b []byte) error {
 
 // floatExact reports whether n, a JSON number, is not an integer that a
 // float64 can only round: a non-integer, or an integer a float64 holds
-// exactly.
+// exactly. Like equalNumbers, its cost is linear in n's length.
 func floatExact(n json.Number) bool {
 	d := parseDecimal(string(n))
 	if !d.integral() || d.n == 0 {
 		return true // floats are floats; zero is exact
 	}
-	if d.bigExp == nil && d.exp <= 15 {
+	if d.huge == "" && d.exp <= 15 {
 		return true // below 10^15 < 2^53: every integer is a float64
 	}
-	if d.bigExp != nil || d.exp > 400 {
+	if d.huge != "" || d.exp > 400 {
 		return false // beyond any float64
 	}
-	r, ok := new(big.Rat).SetString(string(n))
+	// n is D × 10^(exp-n), D its at most 400 significant digits: read from
+	// them, not from n, whose spelling may hold any number of zeros.
+	r, ok := new(big.Rat).SetString(d.significand() + "e" + strconv.FormatInt(d.exp-int64(d.n), 10))
 	if !ok {
 		return false
 	}
