@@ -83,6 +83,7 @@ func benchErrprioRoundTrip(b *testing.B, err error) {
 		{"cockroachdb", errprioRoundTripRaw},
 	} {
 		b.Run(impl.name, func(b *testing.B) {
+			defer reportCPU(b)()
 			b.ReportAllocs()
 			for b.Loop() {
 				decoded, dErr := impl.f(ctx, err)
