@@ -73,7 +73,8 @@ func benchFailingCall(b *testing.B, conv *Converter, fail error) {
 
 // BenchmarkFailingUnaryCall: the handler's error is a cockroachdb/errors
 // chain (errors.New, errors.Wrapf: two stack traces) under a code, sent
-// with DropStacks. The goal is ecopatterns/grpc-status ≤ 1.3.
+// with DropStacks. The goal is ecopatterns/grpc-status ≤ 1.3;
+// grpc-status-details/grpc-status is the part of it gRPC alone takes.
 func BenchmarkFailingUnaryCall(b *testing.B) {
 	benchFailingCall(b, mustConverter(b, func(o *Options) { o.Codec.DropStacks = true }),
 		errprio.WithCode(errors.Wrapf(errBenchNotFound, "get %s", "k1"), errprio.CodeNoData))
