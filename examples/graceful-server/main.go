@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,16 +41,34 @@ const reportWork = time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, loopback(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-// run is main without the process: it starts the server, exercises it,
-// stops it and writes what happened to out. It returns the stop's
+// network is where the server listens and how the demo's client reaches
+// it.
+type network struct {
+	listen func() (net.Listener, error)
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// loopback is the program's network: a free port of 127.0.0.1. The tests
+// use an in-memory one instead, on which the demo runs in a
+// testing/synctest bubble and every deadline is exact.
+func loopback() network {
+	var d net.Dialer
+	return network{
+		listen: func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") },
+		dial:   d.DialContext,
+	}
+}
+
+// run is main without the process: it starts the server on nw, exercises
+// it, stops it and writes what happened to out. It returns the stop's
 // *stopper.StuckTasksError when a task outlived the deadline.
-func run(ctx context.Context, args []string, out io.Writer) error {
+func run(ctx context.Context, nw network, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("graceful-server", flag.ContinueOnError)
 	fs.SetOutput(out)
 	deadline := fs.Duration("deadline", 2*time.Second, "how long the stop may take before it reports the tasks still running")
@@ -84,10 +103,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	d := &demo{out: out, deadline: *deadline, s: s, tasks: tasks}
-	if err := d.start(ctx, *stuck); err != nil {
+	if err := d.start(ctx, nw, *stuck); err != nil {
 		return err
 	}
-	d.client = &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	d.client = &http.Client{Transport: &http.Transport{DialContext: nw.dial}, Timeout: 10 * time.Second}
 	defer d.client.CloseIdleConnections()
 	fmt.Fprintln(out, "serving on", d.addr)
 	fmt.Fprintln(out, "GET /hello:", get(d.client, d.url("/hello")))
@@ -108,12 +127,12 @@ type demo struct {
 // url returns the server's URL of path.
 func (d *demo) url(path string) string { return "http://" + d.addr.String() + path }
 
-// start serves on a free port of 127.0.0.1 and starts the background
-// work: a periodic refresh, and with stuck a task that ignores its context.
-func (d *demo) start(ctx context.Context, stuck bool) error {
+// start serves on a new listener of nw and starts the background work: a
+// periodic refresh, and with stuck a task that ignores its context.
+func (d *demo) start(ctx context.Context, nw network, stuck bool) error {
 	d.started = make(chan string, 4)
 	d.unstick = make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := nw.listen()
 	if err != nil {
 		return err
 	}
@@ -288,7 +307,9 @@ func get(client *http.Client, url string) string {
 	return answer
 }
 
-// describe lists running tasks as "name" or "name xN".
+// describe lists running tasks as "name" or "name xN", sorted by name:
+// tasks that started at the same instant have no oldest among them, and
+// the list reads the same in every run.
 func describe(infos []stopper.TaskInfo) string {
 	parts := make([]string, len(infos))
 	for i, ti := range infos {
@@ -297,5 +318,6 @@ func describe(infos []stopper.TaskInfo) string {
 			parts[i] += fmt.Sprintf(" x%d", ti.Count)
 		}
 	}
+	slices.Sort(parts)
 	return strings.Join(parts, ", ")
 }
