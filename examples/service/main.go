@@ -125,7 +125,7 @@ func (o Options) Validate() error {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], environment{out: os.Stdout}); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return // -h: the usage is printed
 		}
@@ -135,14 +135,14 @@ func main() {
 }
 
 // run is main without the process: it reads the options from the
-// environment and args, runs the prober until Duration passes or ctx ends,
-// and writes the log and the summary to out.
-func run(ctx context.Context, args []string, out io.Writer) error {
-	opts, err := parseOptions(args, out)
+// environment variables and args, runs the prober until Duration passes or
+// ctx ends, and writes the log and the summary to env.out.
+func run(ctx context.Context, args []string, env environment) error {
+	opts, err := parseOptions(args, env.out)
 	if err != nil {
 		return err
 	}
-	svc, err := start(ctx, opts, environment{out: out})
+	svc, err := start(ctx, opts, env)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	sum, err := svc.stop(ctx)
 	// The summary says what ran, also when the stop missed its deadline:
 	// then err names the tasks that were stuck.
-	sum.print(out)
+	sum.print(env.out)
 	return err
 }
 

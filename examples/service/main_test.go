@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,12 +38,20 @@ func TestMain(m *testing.M) {
 type syncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
+	// cancel, when not nil, is called once the output contains until:
+	// it ends a run at an event rather than after some time.
+	until  string
+	cancel context.CancelFunc
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	if s.cancel != nil && strings.Contains(s.b.String(), s.until) {
+		s.cancel()
+	}
+	return n, err
 }
 
 func (s *syncBuffer) String() string {
@@ -51,26 +60,83 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testOptions are the defaults with a state directory of the test's own and
-// short times.
+// inProcess is a transport that answers with a handler in the goroutine
+// that sends the request, for the host demoHost only. An answer is there
+// when RoundTrip returns, however long that goroutine waited for a CPU, so
+// that a probe's timeout can never overtake it: a target that answers
+// gives its answer, and only one that never answers (/slow) times out. A
+// handler that returns without answering, because the request's context
+// ended, gets that context's error, as a client that gave up does.
+type inProcess struct{ h http.Handler }
+
+func (p inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Hostname() != demoHost {
+		return nil, fmt.Errorf("no route to host %s in the test", r.URL.Host)
+	}
+	w := &answerRecorder{ResponseRecorder: httptest.NewRecorder()}
+	p.h.ServeHTTP(w, r)
+	if !w.answered && r.Context().Err() != nil {
+		return nil, r.Context().Err()
+	}
+	resp := w.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// answerRecorder records whether a handler answered at all.
+type answerRecorder struct {
+	*httptest.ResponseRecorder
+	answered bool
+}
+
+func (w *answerRecorder) WriteHeader(code int) {
+	w.answered = true
+	w.ResponseRecorder.WriteHeader(code)
+}
+
+func (w *answerRecorder) Write(p []byte) (int, error) {
+	w.answered = true
+	return w.ResponseRecorder.Write(p)
+}
+
+// testEnv is the environment of a test's service: its output, its mode,
+// and the demo handler in process.
+func testEnv(out io.Writer, mode testmode.Mode) environment {
+	return environment{out: out, mode: mode, transport: inProcess{demoHandler()}}
+}
+
+// runUntil runs the program with args, in process (testEnv), until its
+// output contains event, as SIGINT would end it then, and returns the
+// output.
+func runUntil(t *testing.T, event string, args ...string) (string, error) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncBuffer{until: event, cancel: cancel}
+	err := run(ctx, args, testEnv(out, ""))
+	return out.String(), err
+}
+
+// testOptions are the defaults with a state directory of the test's own,
+// short times, and a stop deadline long enough that no stop misses it on
+// a busy machine.
 func testOptions(t *testing.T) Options {
 	opts := DefaultOptions()
 	opts.StateDir = t.TempDir()
 	opts.Timeout = 250 * time.Millisecond
 	opts.Interval = time.Second
+	opts.StopTimeout = time.Minute
 	return opts
 }
 
-// The whole program as `go run` runs it, on the MemoryEngine: the demo
-// targets from both sources are probed, every way of failing shows with its
-// code, and the summary adds up.
+// The whole program as `go run` runs it, on the MemoryEngine, until the
+// first round has finished: the demo targets from both sources are probed,
+// every way of failing shows with its code, and the summary adds up.
 func TestRunDisabledMode(t *testing.T) {
-	var out syncBuffer
 	dir := t.TempDir()
-	err := run(t.Context(), []string{"-duration=2500ms", "-interval=500ms", "-timeout=250ms", "-state-dir=" + dir}, &out)
+	s, err := runUntil(t, "msg=prober.round.finished",
+		"-duration=1h", "-interval=500ms", "-timeout=250ms", "-stop-timeout=1m", "-state-dir="+dir)
 	require.NoError(t, err)
-	s := out.String()
-	require.Contains(t, s, `msg=starting "non-default options.StateDir"=`+dir+` "non-default options.Duration"=2.5s "non-default options.Interval"=500ms "non-default options.Timeout"=250ms`)
+	require.Contains(t, s, `msg=starting "non-default options.StateDir"=`+dir+` "non-default options.Duration"=1h0m0s "non-default options.Interval"=500ms "non-default options.Timeout"=250ms "non-default options.StopTimeout"=1m0s`)
 	require.Contains(t, s, "msg=prober.targets.changed targets=6")
 	// How many rounds fit depends on the machine's speed; what each came
 	// to does not.
@@ -93,21 +159,39 @@ func TestRunDisabledMode(t *testing.T) {
 
 // With -duration=0 the prober runs until its context ends, as SIGINT or
 // SIGTERM end it in main, and still stops cleanly with a summary.
+//
+// This run is the program's own: the demo server on 127.0.0.1, in real
+// time. It probes only targets that answer at once, and a probe may wait
+// a minute for them, so the outcome does not depend on how busy the
+// machine is; the test ends it once the first round has finished.
 func TestRunUntilInterrupted(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, targetsFile), []byte(`[]`), 0o644))
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out syncBuffer
-	err := run(ctx, []string{"-duration=0", "-interval=200ms", "-timeout=100ms", "-targets=http://demo/healthy", "-demo"}, &out)
+	out := &syncBuffer{until: "msg=prober.round.finished", cancel: cancel}
+	err := run(ctx, []string{"-duration=0", "-interval=2m", "-timeout=1m", "-stop-timeout=1m", "-state-dir=" + dir,
+		"-targets=http://demo/healthy,http://demo/gone", "-demo"}, environment{out: out})
 	require.NoError(t, err)
-	require.Regexp(t, `summary: 5 targets, \d+ rounds`, out.String())
-	require.Regexp(t, `  http://demo/healthy: ok=\d+`, out.String()) // a probe that met a stall on a loaded machine may add a timeout
+	s := out.String()
+	require.Contains(t, s, "summary: 2 targets, 1 rounds (1 finished), 2 probes, 0 retries, 0 jobs pending at stop")
+	require.Contains(t, s, "  http://demo/healthy: ok=1\n")
+	require.Contains(t, s, "  http://demo/gone: target_gone=1\n")
+}
+
+// Duration ends the run by itself, after one round when the next is an
+// hour away.
+func TestRunEndsAfterDuration(t *testing.T) {
+	var out syncBuffer
+	err := run(t.Context(), []string{"-duration=1ms", "-interval=1h", "-stop-timeout=1m"}, testEnv(&out, ""))
+	require.NoError(t, err)
+	require.Regexp(t, `summary: 6 targets, 1 rounds \(\d+ finished\)`, out.String())
 }
 
 func TestRunVerboseLogsEveryPackage(t *testing.T) {
-	var out syncBuffer
-	err := run(t.Context(), []string{"-duration=1s", "-interval=150ms", "-timeout=100ms", "-v", "-targets=http://demo/healthy"}, &out)
+	s, err := runUntil(t, "msg=ecopatterns.testmode.job.stop",
+		"-duration=0", "-interval=150ms", "-timeout=100ms", "-stop-timeout=1m", "-v", "-targets=http://demo/healthy")
 	require.NoError(t, err)
-	s := out.String()
 	for _, event := range []string{
 		"ecopatterns.testmode.job.stop", "ecopatterns.stopper.task.start", "ecopatterns.discovery.",
 		"ecopatterns.fileops.write.stop", "ecopatterns.stopper.quiesce.stop",
@@ -119,12 +203,11 @@ func TestRunVerboseLogsEveryPackage(t *testing.T) {
 // Every log record is one line: an error is logged as its code, message
 // and hints, never as the multi-line dump of its chain that %+v prints.
 func TestRunLogsErrorsOnOneLine(t *testing.T) {
-	var out syncBuffer
-	err := run(t.Context(), []string{"-duration=1s", "-interval=150ms", "-timeout=100ms", "-v",
-		"-targets=http://demo/flaky,http://demo/unavailable,http://demo/slow,http://demo/gone"}, &out)
+	out, err := runUntil(t, "msg=prober.round.finished", "-duration=0", "-interval=150ms", "-timeout=100ms", "-stop-timeout=1m", "-v",
+		"-targets=http://demo/flaky,http://demo/unavailable,http://demo/slow,http://demo/gone")
 	require.NoError(t, err)
 	logged := 0
-	for _, line := range strings.Split(out.String(), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if !strings.HasPrefix(line, "time=") || !strings.Contains(line, "error") {
 			continue
 		}
@@ -136,12 +219,12 @@ func TestRunLogsErrorsOnOneLine(t *testing.T) {
 			require.Regexp(t, `error\.code=[0-9A-Z]{5} error\.msg=`, line)
 		}
 	}
-	require.NotZero(t, logged, "the failing targets log their errors:\n%s", out.String())
+	require.NotZero(t, logged, "the failing targets log their errors:\n%s", out)
 }
 
 func TestRunRejectsBadInput(t *testing.T) {
 	var out strings.Builder
-	err := run(t.Context(), []string{"-interval=0s", "-timeout=-1s", "-targets=ftp://x,http://", "-max-attempts=0", "-duration=-1s"}, &out)
+	err := run(t.Context(), []string{"-interval=0s", "-timeout=-1s", "-targets=ftp://x,http://", "-max-attempts=0", "-duration=-1s"}, environment{out: &out})
 	require.EqualError(t, err, strings.Join([]string{
 		`options: Targets[0] = "ftp://x": must be an http:// or https:// URL`,
 		`options: Targets[1] = "http://": has no host`,
@@ -151,20 +234,20 @@ func TestRunRejectsBadInput(t *testing.T) {
 		`options: MaxAttempts = 0: must be > 0`,
 	}, "\n"))
 
-	err = run(t.Context(), []string{"-timeout=2s", "-interval=1s"}, &out)
+	err = run(t.Context(), []string{"-timeout=2s", "-interval=1s"}, environment{out: &out})
 	require.EqualError(t, err, "options: Timeout = 2s: must be shorter than Interval (1s)")
 
-	err = run(t.Context(), []string{"-discovery.update-interval=0s"}, &out)
+	err = run(t.Context(), []string{"-discovery.update-interval=0s"}, environment{out: &out})
 	require.EqualError(t, err, "options: Discovery.UpdateInterval = 0s: must be > 0")
 
-	err = run(t.Context(), []string{"-interval=soon"}, &out)
+	err = run(t.Context(), []string{"-interval=soon"}, environment{out: &out})
 	require.ErrorContains(t, err, `invalid value "soon" for flag -interval`)
 
-	err = run(t.Context(), []string{"extra"}, &out)
+	err = run(t.Context(), []string{"extra"}, environment{out: &out})
 	require.EqualError(t, err, `service: unexpected argument "extra" (options are flags)`)
 
 	t.Setenv("PROBER_INTERVALL", "1s")
-	err = run(t.Context(), nil, &out)
+	err = run(t.Context(), nil, environment{out: &out})
 	require.ErrorContains(t, err, "PROBER_INTERVALL")
 	require.ErrorContains(t, err, "PROBER_INTERVAL")
 }
@@ -196,7 +279,7 @@ func TestStopPastItsDeadlineStillSummarises(t *testing.T) {
 	opts := testOptions(t)
 	opts.StopTimeout = 100 * time.Millisecond
 	var out syncBuffer
-	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	svc, err := start(t.Context(), opts, testEnv(&out, testmode.Inline))
 	require.NoError(t, err)
 	require.NoError(t, svc.probeRound(t.Context()))
 	release := make(chan struct{})
@@ -217,7 +300,7 @@ func TestStopPastItsDeadlineStillSummarises(t *testing.T) {
 func TestInlineModeRunsRoundsAtInsert(t *testing.T) {
 	opts := testOptions(t)
 	var out syncBuffer
-	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	svc, err := start(t.Context(), opts, testEnv(&out, testmode.Inline))
 	require.NoError(t, err)
 	require.Nil(t, svc.engine, "no engine in Inline mode")
 	require.NoError(t, svc.probeRound(t.Context()))
@@ -251,7 +334,7 @@ func TestInlineModeRunsRoundsAtInsert(t *testing.T) {
 func TestManualModeRecordsAndDrains(t *testing.T) {
 	opts := testOptions(t)
 	var out syncBuffer
-	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Manual})
+	svc, err := start(t.Context(), opts, testEnv(&out, testmode.Manual))
 	require.NoError(t, err)
 	require.NoError(t, svc.probeRound(t.Context()))
 
@@ -301,7 +384,7 @@ func TestEditingTheTargetsFileChangesTargets(t *testing.T) {
 	opts := testOptions(t)
 	opts.Targets = nil
 	var out syncBuffer
-	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Manual})
+	svc, err := start(t.Context(), opts, testEnv(&out, testmode.Manual))
 	require.NoError(t, err)
 	defer func() {
 		_, err := svc.stop(context.WithoutCancel(t.Context()))
@@ -332,7 +415,7 @@ func TestEditingTheTargetsFileChangesTargets(t *testing.T) {
 func TestRestartRecoversTheStateDirectory(t *testing.T) {
 	opts := testOptions(t)
 	var out syncBuffer
-	svc, err := start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	svc, err := start(t.Context(), opts, testEnv(&out, testmode.Inline))
 	require.NoError(t, err)
 	require.NoError(t, svc.probeRound(t.Context()))
 	_, err = svc.stop(t.Context())
@@ -343,7 +426,7 @@ func TestRestartRecoversTheStateDirectory(t *testing.T) {
 	require.NoError(t, os.WriteFile(torn, []byte(`{"round": 9`), 0o644))
 
 	out = syncBuffer{}
-	svc, err = start(t.Context(), opts, environment{out: &out, mode: testmode.Inline})
+	svc, err = start(t.Context(), opts, testEnv(&out, testmode.Inline))
 	require.NoError(t, err)
 	_, err = svc.stop(t.Context())
 	require.NoError(t, err)
@@ -358,9 +441,9 @@ func TestRestartRecoversTheStateDirectory(t *testing.T) {
 // A second service on the same state directory is refused by its lock.
 func TestStateDirectoryIsLocked(t *testing.T) {
 	opts := testOptions(t)
-	svc, err := start(t.Context(), opts, environment{out: io.Discard, mode: testmode.Manual})
+	svc, err := start(t.Context(), opts, testEnv(io.Discard, testmode.Manual))
 	require.NoError(t, err)
-	_, err = start(t.Context(), opts, environment{out: io.Discard, mode: testmode.Manual})
+	_, err = start(t.Context(), opts, testEnv(io.Discard, testmode.Manual))
 	require.ErrorIs(t, err, fileops.ErrLocked)
 	_, err = svc.stop(t.Context())
 	require.NoError(t, err)
@@ -503,7 +586,7 @@ func FuzzCheckTarget(f *testing.F) {
 // setting every one of them to its flag's default changes nothing.
 func TestUsageListsEnvironment(t *testing.T) {
 	var out strings.Builder
-	err := run(t.Context(), []string{"-h"}, &out)
+	err := run(t.Context(), []string{"-h"}, environment{out: &out})
 	require.ErrorIs(t, err, flag.ErrHelp)
 	usage := out.String()
 

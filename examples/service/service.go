@@ -32,8 +32,11 @@ type environment struct {
 	// mode is the job client's mode; "" means testmode.Disabled, jobs on
 	// a MemoryEngine.
 	mode testmode.Mode
-	// listen opens the demo server's listener; nil means 127.0.0.1:0.
-	listen func() (net.Listener, error)
+	// transport, when not nil, carries the probes instead of the network,
+	// and no demo server starts. Tests give one that answers with the demo
+	// handler in the probing goroutine, so that no probe timeout can
+	// overtake an answer however busy the machine is.
+	transport http.RoundTripper
 }
 
 // The set of targets in the discovery configuration, and the queue of
@@ -158,13 +161,12 @@ func (svc *service) openState(ctx context.Context) error {
 // httpClient starts the demo server when asked and returns the client that
 // probes use.
 func (svc *service) httpClient(ctx context.Context, env environment) (*http.Client, error) {
+	if env.transport != nil {
+		return &http.Client{Transport: env.transport}, nil
+	}
 	demoAddr := ""
 	if svc.opts.Demo {
-		listen := env.listen
-		if listen == nil {
-			listen = func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-		}
-		ln, err := listen()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("service: demo server: %w", err)
 		}
