@@ -48,30 +48,47 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	if err := run(ctx, loopback(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-// run is main without the process: it starts both services, places the
-// orders and writes what each returned to out.
-func run(ctx context.Context, out io.Writer) error {
+// network is where the services listen and how their clients reach them.
+type network struct {
+	listen func() (net.Listener, error)
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// loopback is the program's network: free ports of 127.0.0.1. The tests
+// use an in-memory one instead, on which the program runs in a
+// testing/synctest bubble and no timeout depends on the machine's speed.
+func loopback() network {
+	var d net.Dialer
+	return network{
+		listen: func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") },
+		dial:   d.DialContext,
+	}
+}
+
+// run is main without the process: it starts both services on nw, places
+// the orders and writes what each returned to out.
+func run(ctx context.Context, nw network, out io.Writer) error {
 	inv := &inventory{conflicts: map[string]int{"lamp": 2, "sofa": maxAttempts}}
-	invURL, stopInv, err := start(inv)
+	invURL, stopInv, err := start(nw, inv)
 	if err != nil {
 		return err
 	}
 	defer stopInv()
-	invClient := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
+	invClient := &http.Client{Transport: &http.Transport{DialContext: nw.dial}, Timeout: 5 * time.Second}
 	defer invClient.CloseIdleConnections()
-	ordURL, stopOrd, err := start(&orders{inventory: invURL, client: invClient})
+	ordURL, stopOrd, err := start(nw, &orders{inventory: invURL, client: invClient})
 	if err != nil {
 		return err
 	}
 	defer stopOrd()
 
-	client := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
+	client := &http.Client{Transport: &http.Transport{DialContext: nw.dial}, Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
 	for _, sku := range []string{"lamp", "chair", "sofa", "desk"} {
 		fmt.Fprintf(out, "order %s:\n", sku)
@@ -215,10 +232,10 @@ func (o *orders) reserve(ctx context.Context, sku string) error {
 	return err
 }
 
-// start serves h on a free port of 127.0.0.1 and returns its URL and a
+// start serves h on a new listener of nw and returns its URL and a
 // function that shuts it down.
-func start(h http.Handler) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func start(nw network, h http.Handler) (string, func(), error) {
+	ln, err := nw.listen()
 	if err != nil {
 		return "", nil, err
 	}

@@ -1,29 +1,61 @@
 package main
 
 import (
-	"context"
 	stderrors "errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/cockroachdb/errors"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/ecopatterns/ecopatterns/errprio"
+	"github.com/ecopatterns/ecopatterns/internal/memnet"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// The program, on an in-memory network in a testing/synctest bubble: its
+// timeouts and backoffs run on the bubble's clock, so that the outcome
+// does not depend on how busy the machine is.
 func TestRunBranchesOnCodesAndSentinels(t *testing.T) {
-	var out strings.Builder
-	require.NoError(t, run(context.Background(), &out))
-	require.Equal(t, `order lamp:
+	synctest.Test(t, func(t *testing.T) {
+		var n memnet.Network
+		var out strings.Builder
+		require.NoError(t, run(t.Context(), network{listen: n.Listen, dial: n.DialContext}, &out))
+		require.Equal(t, wantOutput, out.String())
+	})
+}
+
+// The program's network is the loopback interface: free ports of
+// 127.0.0.1, which its clients reach.
+func TestLoopback(t *testing.T) {
+	nw := loopback()
+	ln, err := nw.listen()
+	require.NoError(t, err)
+	defer ln.Close()
+	require.Regexp(t, `^127\.0\.0\.1:\d+$`, ln.Addr().String())
+	accepted := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Close()
+		}
+		accepted <- err
+	}()
+	c, err := nw.dial(t.Context(), "tcp", ln.Addr().String())
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.NoError(t, <-accepted)
+}
+
+const wantOutput = `order lamp:
   201 order placed: lamp reserved on attempt 3
 order chair:
   202 order backordered: reserve chair: inventory: out of stock (restock expected on Tuesday)
@@ -36,8 +68,7 @@ order desk:
   code XX000 (internal), retryable false, hint "the stock table is corrupt; page the inventory team"
   also failed: reserve desk top: warehouse east: write conflict (40001)
   user: report it; trying again will not help
-`, out.String())
-}
+`
 
 // The sentinel is recognized after the hop by cockroachdb/errors.Is, which
 // compares type names and messages; the standard library's compares
