@@ -95,15 +95,20 @@ func TestObanAssertEnqueuedProperties(t *testing.T) {
 }
 
 // assert_enqueued/1 "matching timestamps with delta" and "allows to
-// configure timestamp delta": 1 s by default, as Oban.
+// configure timestamp delta": 1 s by default, as Oban. On synctest's
+// clock, so that the job is inserted exactly a minute before it is due,
+// however long the insert takes on a busy machine.
 func TestObanAssertEnqueuedScheduledAtDelta(t *testing.T) {
-	c := newPeerClient(t)
-	now := time.Now()
-	insert(t, c, pingArgs{}, &testmode.InsertOpts{ScheduledAt: now.Add(60 * time.Second)})
-	testmode.AssertEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledAt: now.Add(60 * time.Second)})
-	testmode.AssertEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledAt: now.Add(69 * time.Second), Delta: 10 * time.Second})
-	testmode.RefuteEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledAt: now.Add(69 * time.Second)})
-	testmode.AssertEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledIn: time.Minute})
+	synctest.Test(t, func(t *testing.T) {
+		c := newPeerClient(t)
+		now := time.Now()
+		insert(t, c, pingArgs{}, &testmode.InsertOpts{ScheduledAt: now.Add(60 * time.Second)})
+		testmode.AssertEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledAt: now.Add(60 * time.Second)})
+		testmode.AssertEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledAt: now.Add(69 * time.Second), Delta: 10 * time.Second})
+		testmode.RefuteEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledAt: now.Add(69 * time.Second)})
+		testmode.AssertEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledIn: time.Minute})
+		testmode.RefuteEnqueued(t, c, testmode.Match{Kind: "ping", ScheduledIn: time.Minute + 2*time.Second})
+	})
 }
 
 // assert_enqueued/2 and refute_enqueued/2 "now or will eventually be
