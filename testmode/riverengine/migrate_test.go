@@ -58,13 +58,27 @@ func TestMigrateWaitsForTheLock(t *testing.T) {
 	holder, err := pgx.Connect(ctx, databaseURL(t))
 	require.NoError(t, err)
 	defer holder.Close(context.WithoutCancel(ctx))
-	_, err = holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey(currentSchema(t, pool)))
+	key := migrationLockKey(currentSchema(t, pool))
+	_, err = holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, key)
 	require.NoError(t, err)
 
-	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	// The context ends once Migrate is seen waiting for the lock, not
+	// after some time: on a busy machine, a deadline could pass while
+	// Migrate was still connecting.
+	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	err = Migrate(wctx, pool)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	migrated := make(chan error, 1)
+	go func() { migrated <- Migrate(wctx, pool) }()
+	waitFor(t, time.Minute, "Migrate to wait for the migration lock", func() bool {
+		var waiting bool
+		require.NoError(t, holder.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+			AND (classid::bigint << 32 | objid::bigint) = $1)`, key).Scan(&waiting))
+		return waiting
+	})
+	cancel()
+	err = <-migrated
+	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorContains(t, err, "riverengine: Migrate: waiting for the migration lock")
 	require.ErrorIs(t, checkMigrated(ctx, pool), ErrNotMigrated, "migrated without the lock")
 
