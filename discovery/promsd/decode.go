@@ -155,10 +155,29 @@ func (c Config[T]) String() string {
 // LogValue logs c as String does, secrets shown as <secret>.
 func (c Config[T]) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// inlineAliases returns a copy of n in which every alias is replaced by a
-// copy of the node it names, so that the entry can be encoded on its own.
+// inlineAliases returns a copy of n that yaml.v3 encodes as text yaml.v2
+// reads as the same value: every alias is replaced by a copy of the node it
+// names, so that the entry can be encoded on its own, and every implicit
+// null is tagged (see markNull).
 func inlineAliases(n *yaml.Node) *yaml.Node {
 	return inlineDepth(n, 0)
+}
+
+// markNull tags c explicitly as !!null when it is an empty untagged plain
+// scalar: a null written as nothing at all ("key:", "{key}", "- ").
+// yaml.v3's encoder cannot write an empty plain scalar inside a flow
+// collection and writes an empty single-quoted string instead, which
+// yaml.v2 reads as the empty string: "{authorization}" would decode as
+// authorization: "" and fail where Prometheus reads a null. Tagged, it is
+// written as the tag !!null and an empty value, a null to yaml.v2, which
+// skips the unmarshalers of null values as Prometheus does. The value
+// stays empty, so errors naming the key are unchanged. Other nulls (~,
+// null, Null, NULL) are written as they were read.
+func markNull(c *yaml.Node) {
+	const quoted = yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle
+	if c.Kind == yaml.ScalarNode && c.Value == "" && c.Style&(quoted|yaml.TaggedStyle) == 0 && c.ShortTag() == "!!null" {
+		c.Tag, c.Style = "!!null", c.Style|yaml.TaggedStyle
+	}
 }
 
 func inlineDepth(n *yaml.Node, depth int) *yaml.Node {
@@ -171,6 +190,7 @@ func inlineDepth(n *yaml.Node, depth int) *yaml.Node {
 	}
 	c := *n
 	c.Anchor = ""
+	markNull(&c)
 	if len(n.Content) > 0 {
 		c.Content = make([]*yaml.Node, len(n.Content))
 		for i, k := range n.Content {
@@ -191,10 +211,8 @@ func walkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error, secrets 
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == secretType {
-		if n.Kind == yaml.ScalarNode && n.Value != "" {
-			*secrets = append(*secrets, n.Value)
-		}
+	if holdsSecrets(t) {
+		collectScalars(n, t, secrets)
 		return
 	}
 	switch t.Kind() {
@@ -202,10 +220,7 @@ func walkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error, secrets 
 		if n.Kind != yaml.MappingNode {
 			return
 		}
-		fields, anyKey := v2Fields(t)
-		if anyKey && len(fields) == 0 {
-			return
-		}
+		fields, inlineMap := v2Fields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if k.Value == "<<" {
@@ -213,13 +228,15 @@ func walkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error, secrets 
 				continue
 			}
 			ft, ok := fields[k.Value]
-			if !ok {
-				if !anyKey && !customForm(t) {
-					*errs = append(*errs, fmt.Errorf("promsd: %sline %d: unknown field %q%s", at(path), k.Line, k.Value, didYouMean(k.Value, fields)))
-				}
-				continue
+			switch {
+			case ok:
+				walkKeys(n.Content[i+1], ft, joinPath(path, k.Value), errs, secrets)
+			case inlineMap != nil:
+				// yaml.v2 puts the keys no field takes in the inlined map.
+				walkKeys(n.Content[i+1], inlineMap.Elem(), path+"["+strconv.Quote(k.Value)+"]", errs, secrets)
+			case !customForm(t):
+				*errs = append(*errs, fmt.Errorf("promsd: %sline %d: unknown field %q%s", at(path), k.Line, k.Value, didYouMean(k.Value, fields)))
 			}
-			walkKeys(n.Content[i+1], ft, joinPath(path, k.Value), errs, secrets)
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind == yaml.SequenceNode {
@@ -232,6 +249,49 @@ func walkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error, secrets 
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				walkKeys(n.Content[i+1], t.Elem(), path+"["+strconv.Quote(n.Content[i].Value)+"]", errs, secrets)
 			}
+		}
+	}
+}
+
+// holdsSecrets reports whether t is config.Secret, or a pointer, slice,
+// array or map whose values are (no struct between): a type whose every
+// value in the document is a secret, whatever shape it was given.
+func holdsSecrets(t reflect.Type) bool {
+	for range 32 { // a type of itself ([]T for T) ends the loop here
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		default:
+			return t == secretType
+		}
+	}
+	return false
+}
+
+// collectScalars appends to secrets every non-empty scalar of n given to
+// t, which holds secrets: the values of a map, every item of a list, and
+// every scalar of a node of the wrong shape (a scalar for a list, say),
+// which yaml.v2 may quote in its error.
+func collectScalars(n *yaml.Node, t reflect.Type, secrets *[]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.ScalarNode:
+		if n.Value != "" {
+			*secrets = append(*secrets, n.Value)
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 1; i < len(n.Content); i += 2 {
+			collectScalars(n.Content[i], t.Elem(), secrets)
+		}
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for _, c := range n.Content {
+			collectScalars(c, t.Elem(), secrets)
+		}
+	default:
+		for _, c := range n.Content {
+			collectScalars(c, t, secrets)
 		}
 	}
 }
@@ -253,8 +313,9 @@ func customForm(t reflect.Type) bool {
 }
 
 // v2Fields returns the keys yaml.v2 maps to the fields of struct type t,
-// including inlined structs; anyKey reports an inlined map.
-func v2Fields(t reflect.Type) (fields map[string]reflect.Type, anyKey bool) {
+// including inlined structs, and the type of an inlined map, which takes
+// every other key (nil if there is none).
+func v2Fields(t reflect.Type) (fields map[string]reflect.Type, inlineMap reflect.Type) {
 	fields = make(map[string]reflect.Type)
 	var add func(t reflect.Type)
 	add = func(t reflect.Type) {
@@ -274,7 +335,7 @@ func v2Fields(t reflect.Type) (fields map[string]reflect.Type, anyKey bool) {
 				case reflect.Struct:
 					add(ft)
 				case reflect.Map:
-					anyKey = true
+					inlineMap = ft
 				}
 				continue
 			}
@@ -288,7 +349,7 @@ func v2Fields(t reflect.Type) (fields map[string]reflect.Type, anyKey bool) {
 		}
 	}
 	add(t)
-	return fields, anyKey
+	return fields, inlineMap
 }
 
 // didYouMean suggests the field name closest to key, if one is close.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,10 @@ func oursDecode(doc string) ([]promdisc.Config, error) {
 	return out, nil
 }
 
-var v2LinePrefix = regexp.MustCompile(`line \d+: `)
+var (
+	v2LinePrefix   = regexp.MustCompile(`line \d+: `)
+	v2UnknownField = regexp.MustCompile(`^field (.*) not found in type `)
+)
 
 // decodeCases are entries that Prometheus accepts or refuses; ecopatterns
 // must decode each to the same value, or refuse it with Prometheus's
@@ -113,25 +117,157 @@ func ourKey(key string) string {
 	return key
 }
 
+// requireDecodesAsPrometheus decodes entry, one item of the list of
+// key's <name>_sd_configs, both ways: ecopatterns must decode it to the
+// value Prometheus gives, or refuse it with Prometheus's message.
+func requireDecodesAsPrometheus(t *testing.T, key, entry string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(entry), "\n")
+	body := "\n  - " + strings.Join(lines, "\n    ") + "\n"
+	theirs, theirErr := prometheusDecode(key + "_sd_configs:" + body)
+	ours, ourErr := oursDecode(ourKey(key) + "_sd_configs:" + body)
+	if theirErr != nil {
+		require.Error(t, ourErr, "Prometheus refuses %q: %v", body, theirErr)
+		want := v2LinePrefix.ReplaceAllString(theirErr.Error(), "")
+		want = strings.TrimPrefix(want, "yaml: unmarshal errors:\n  ")
+		if m := v2UnknownField.FindStringSubmatch(want); m != nil {
+			// An unknown key fails with ecopatterns's message.
+			want = fmt.Sprintf("unknown field %q", m[1])
+		}
+		require.Contains(t, v2LinePrefix.ReplaceAllString(ourErr.Error(), ""), want, body)
+		return
+	}
+	require.NoError(t, ourErr, "Prometheus accepts %q", body)
+	require.Len(t, ours, 1)
+	require.Equal(t, theirs[0], ours[0], body)
+}
+
 func TestDecodeMatchesPrometheus(t *testing.T) {
 	for _, tc := range decodeCases {
 		t.Run(tc.name, func(t *testing.T) {
-			lines := strings.Split(strings.TrimSpace(tc.entry), "\n")
-			entry := "\n  - " + strings.Join(lines, "\n    ") + "\n"
-			theirs, theirErr := prometheusDecode(tc.key + "_sd_configs:" + entry)
-			ours, ourErr := oursDecode(ourKey(tc.key) + "_sd_configs:" + entry)
-			if theirErr != nil {
-				require.Error(t, ourErr, "Prometheus refuses it: %v", theirErr)
-				want := v2LinePrefix.ReplaceAllString(theirErr.Error(), "")
-				want = strings.TrimPrefix(want, "yaml: unmarshal errors:\n  ")
-				require.Contains(t, ourErr.Error(), want)
-				return
-			}
-			require.NoError(t, ourErr)
-			require.Len(t, ours, 1)
-			require.Equal(t, theirs[0], ours[0])
+			requireDecodesAsPrometheus(t, tc.key, tc.entry)
 		})
 	}
+}
+
+// nullCases give a key a null value in an entry of a mechanism, at every
+// depth: block is the entry in block style with %s where the key's value
+// goes (after its colon), flow the entry in flow style with %s where the
+// key and its value go. TestDecodeNullValues writes each null in every
+// way YAML has (blockNulls, flowNulls).
+var nullCases = []struct {
+	mech, field, block, flow string
+}{
+	{"consul", "server", "server:%s", "{%s}"},
+	{"consul", "authorization", "server: s\nauthorization:%s", "{server: s, %s}"},
+	{"consul", "basic_auth", "server: s\nbasic_auth:%s", "{server: s, %s}"},
+	{"consul", "oauth2", "server: s\noauth2:%s", "{server: s, %s}"},
+	{"consul", "tls_config", "server: s\ntls_config:%s", "{server: s, %s}"},
+	{"consul", "http_headers", "server: s\nhttp_headers:%s", "{server: s, %s}"},
+	{"consul", "proxy_url", "server: s\nproxy_url:%s", "{server: s, %s}"},
+	{"consul", "proxy_connect_header", "server: s\nproxy_connect_header:%s", "{server: s, %s}"},
+	{"consul", "token", "server: s\ntoken:%s", "{server: s, %s}"},
+	{"consul", "password", "server: s\nusername: u\npassword:%s", "{server: s, username: u, %s}"},
+	{"consul", "services", "server: s\nservices:%s", "{server: s, %s}"},
+	{"consul", "node_meta", "server: s\nnode_meta:%s", "{server: s, %s}"},
+	{"consul", "refresh_interval", "server: s\nrefresh_interval:%s", "{server: s, %s}"},
+	{"consul", "allow_stale", "server: s\nallow_stale:%s", "{server: s, %s}"},
+	{"consul", "follow_redirects", "server: s\nfollow_redirects:%s", "{server: s, %s}"},
+	{"consul", "authorization.credentials", "server: s\nauthorization:\n  credentials:%s", "{server: s, authorization: {%s}}"},
+	{"consul", "authorization.type", "server: s\nauthorization:\n  type:%s", "{server: s, authorization: {%s}}"},
+	{"consul", "basic_auth.password", "server: s\nbasic_auth:\n  username: u\n  password:%s", "{server: s, basic_auth: {username: u, %s}}"},
+	{"consul", "basic_auth.username", "server: s\nbasic_auth:\n  username:%s", "{server: s, basic_auth: {%s}}"},
+	{"consul", "tls_config.ca_file", "server: s\ntls_config:\n  ca_file:%s", "{server: s, tls_config: {%s}}"},
+	{"consul", "tls_config.min_version", "server: s\ntls_config:\n  min_version:%s", "{server: s, tls_config: {%s}}"},
+	{"consul", "http_headers.X-A", "server: s\nhttp_headers:\n  X-A:%s", "{server: s, http_headers: {%s}}"},
+	{"consul", "http_headers.X-A.values", "server: s\nhttp_headers:\n  X-A:\n    values:%s", "{server: s, http_headers: {X-A: {%s}}}"},
+	{"consul", "node_meta.rack", "server: s\nnode_meta:\n  rack:%s", "{server: s, node_meta: {%s}}"},
+	{"consul", "oauth2.endpoint_params.a", "server: s\noauth2:\n  client_id: i\n  token_url: http://t\n  endpoint_params:\n    a:%s",
+		"{server: s, oauth2: {client_id: i, token_url: 'http://t', endpoint_params: {%s}}}"},
+	{"consul", "oauth2.claims.a.b", "server: s\noauth2:\n  client_id: i\n  token_url: http://t\n  claims:\n    a:\n      b:%s",
+		"{server: s, oauth2: {client_id: i, token_url: 'http://t', claims: {a: {%s}}}}"},
+	{"http", "url", "url:%s", "{%s}"},
+	{"http", "refresh_interval", "url: http://x\nrefresh_interval:%s", "{url: 'http://x', %s}"},
+	{"http", "authorization", "url: http://x\nauthorization:%s", "{url: 'http://x', %s}"},
+	{"http", "bearer_token", "url: http://x\nbearer_token:%s", "{url: 'http://x', %s}"},
+	{"http", "tls_config", "url: http://x\ntls_config:%s", "{url: 'http://x', %s}"},
+	{"http", "tls_config.cert_file", "url: http://x\ntls_config:\n  cert_file:%s", "{url: 'http://x', tls_config: {%s}}"},
+	{"http", "tls_config.insecure_skip_verify", "url: http://x\ntls_config:\n  insecure_skip_verify:%s", "{url: 'http://x', tls_config: {%s}}"},
+	{"http", "oauth2.tls_config", "url: http://x\noauth2:\n  client_id: i\n  token_url: http://t\n  tls_config:%s",
+		"{url: 'http://x', oauth2: {client_id: i, token_url: 'http://t', %s}}"},
+	{"kubernetes", "role", "role:%s", "{%s}"},
+	{"kubernetes", "api_server", "role: pod\napi_server:%s", "{role: pod, %s}"},
+	{"kubernetes", "kubeconfig_file", "role: pod\nkubeconfig_file:%s", "{role: pod, %s}"},
+	{"kubernetes", "namespaces", "role: pod\nnamespaces:%s", "{role: pod, %s}"},
+	{"kubernetes", "namespaces.names", "role: pod\nnamespaces:\n  names:%s", "{role: pod, namespaces: {%s}}"},
+	{"kubernetes", "namespaces.own_namespace", "role: pod\nnamespaces:\n  own_namespace:%s", "{role: pod, namespaces: {%s}}"},
+	{"kubernetes", "selectors", "role: pod\nselectors:%s", "{role: pod, %s}"},
+	{"kubernetes", "selectors[0].role", "role: pod\nselectors:\n  - role:%s", "{role: pod, selectors: [{%s}]}"},
+	{"kubernetes", "selectors[0].label", "role: pod\nselectors:\n  - role: pod\n    label:%s", "{role: pod, selectors: [{role: pod, %s}]}"},
+	{"kubernetes", "attach_metadata", "role: pod\nattach_metadata:%s", "{role: pod, %s}"},
+	{"kubernetes", "attach_metadata.node", "role: pod\nattach_metadata:\n  node:%s", "{role: pod, attach_metadata: {%s}}"},
+	{"kubernetes", "bearer_token", "role: pod\napi_server: https://k\nbearer_token:%s", "{role: pod, api_server: 'https://k', %s}"},
+}
+
+// blockNulls are the ways of writing a null after a key's colon in block
+// style; flowNulls those of writing a key with a null value in a flow
+// mapping (%s is the key).
+var (
+	blockNulls = []string{"", " ~", " null", " Null", " NULL", " !!null", " !!null ''", " &n", " # nothing"}
+	flowNulls  = []string{"%s", "%s:", "%s: ", "%s: ~", "%s: null", "%s: Null", "%s: NULL", "%s: !!null", "? %s", "%s: &n"}
+)
+
+// Every key given a null value, however the null is written, decodes as
+// Prometheus decodes it: to the same configuration, or refused with
+// Prometheus's message.
+func TestDecodeNullValues(t *testing.T) {
+	for _, tc := range nullCases {
+		t.Run(tc.mech+"/"+tc.field, func(t *testing.T) {
+			key := nullKey(tc.field)
+			for _, null := range blockNulls {
+				requireDecodesAsPrometheus(t, tc.mech, fmt.Sprintf(tc.block, null))
+			}
+			for _, null := range flowNulls {
+				requireDecodesAsPrometheus(t, tc.mech, fmt.Sprintf(tc.flow, fmt.Sprintf(null, key)))
+			}
+		})
+	}
+}
+
+// nullKey returns the key a field of nullCases ends with.
+func nullKey(field string) string {
+	return field[strings.LastIndex(field, ".")+1:]
+}
+
+// Null items of lists, in block and flow style, and nulls reached through
+// aliases and merge keys, decode as Prometheus decodes them.
+func TestDecodeNullItems(t *testing.T) {
+	for _, tc := range nullItems {
+		t.Run(tc.entry, func(t *testing.T) {
+			requireDecodesAsPrometheus(t, tc.mech, tc.entry)
+		})
+	}
+}
+
+var nullItems = []struct{ mech, entry string }{
+	{"consul", "server: s\nservices:\n  -\n  - a"},
+	{"consul", "server: s\nservices:\n  - ~\n  - a"},
+	{"consul", "{server: s, services: [~, a]}"},
+	{"consul", "{server: s, services: [!!null , a]}"},
+	{"consul", "{server: s, tags: [null]}"},
+	{"consul", "{server: s, http_headers: {X-A: {values: [~]}}}"},
+	{"consul", "{server: s, proxy_connect_header: {X-A: [~]}}"},
+	{"consul", "{server: s, proxy_connect_header: {X-A: [secret, ~]}}"},
+	{"consul", "{server: s, token: &e , authorization: *e}"},
+	{"consul", "{server: s, datacenter: &e , tls_config: {ca_file: *e}}"},
+	{"consul", "{server: s, <<: {authorization}}"},
+	{"consul", "{server: s, <<: [{basic_auth}, {token}]}"},
+	{"consul", "server: s\n<<:\n  tls_config:"},
+	{"http", "{url: 'http://x', tls_config: {min_version}}"},
+	{"kubernetes", "role: pod\nselectors:\n  -"},
+	{"kubernetes", "{role: pod, selectors: [~]}"},
+	{"kubernetes", "{role: pod, namespaces: {names: [~]}}"},
+	{"kubernetes", "{role: endpoints, selectors: [{role: endpoints}, ~]}"},
 }
 
 func TestDecodeUnknownKeySuggests(t *testing.T) {
@@ -141,6 +277,7 @@ func TestDecodeUnknownKeySuggests(t *testing.T) {
 		{"kubernetes_sd_configs:\n  - role: pod\n    namespaces: {name: [a]}\n", `namespaces: line 3: unknown field "name" (did you mean "names"?)`},
 		{"kubernetes_sd_configs:\n  - role: pod\n    selectors: [{role: pod, labels: a}]\n", `selectors[0]: line 3: unknown field "labels" (did you mean "label"?)`},
 		{"prometheus_http_sd_configs:\n  - url: http://x\n    refresh_intervall: 1m\n", `unknown field "refresh_intervall" (did you mean "refresh_interval"?)`},
+		{"consul_sd_configs:\n  - server: s\n    http_headers: {X-A: {value: [a]}}\n", `http_headers["X-A"]: line 3: unknown field "value" (did you mean "values"?)`},
 	} {
 		var cfgs discovery.Configs
 		err := yaml.Unmarshal([]byte(tc.doc), &cfgs)
@@ -192,13 +329,24 @@ func TestSecretChangeIsAChange(t *testing.T) {
 	require.Contains(t, printed, "password: <secret>")
 }
 
-// Errors of decoding never show a secret's value.
+// Errors of decoding never show a secret's value, nor the shortened form
+// of it that yaml.v2 quotes, whatever shape the secret was given.
 func TestDecodeErrorsHideSecrets(t *testing.T) {
-	var cfgs discovery.Configs
-	err := yaml.Unmarshal([]byte("consul_sd_configs: [{server: s, token: hunter2, authorization: {credentials: hunter3}}]"), &cfgs)
-	require.Error(t, err)
-	require.NotContains(t, err.Error(), "hunter2")
-	require.NotContains(t, err.Error(), "hunter3")
+	for _, entry := range []string{
+		"{server: s, token: hunter2, authorization: {credentials: hunter3}}",
+		"{server: s, proxy_connect_header: {X-A: hunter2-and-more}}",
+		"{server: s, proxy_connect_header: {X-A: {hunter2-and-more: hunter3-and-more}}}",
+		"{server: s, http_headers: {X-A: {secrets: hunter2-and-more}}}",
+		"{server: s, http_headers: {X-A: {secrets: [hunter2-and-more], values: {a: b}}}}",
+		"{server: s, basic_auth: {username: u, password: hunter2-and-more}, refresh_interval: soon}",
+	} {
+		var cfgs discovery.Configs
+		err := yaml.Unmarshal([]byte("consul_sd_configs: ["+entry+"]"), &cfgs)
+		require.Error(t, err, entry)
+		for _, leak := range []string{"hunter2", "hunter3"} {
+			require.NotContains(t, err.Error(), leak, entry)
+		}
+	}
 }
 
 func TestZeroConfig(t *testing.T) {
@@ -219,12 +367,18 @@ func TestZeroConfig(t *testing.T) {
 // what Prometheus accepts, and decode it to the same value.
 func FuzzDecodeMatchesPrometheus(f *testing.F) {
 	keys := []string{"consul", "kubernetes", "http"}
+	add := func(key, entry string) {
+		f.Add(uint8(slices.Index(keys, key)), entry)
+	}
 	for _, tc := range decodeCases {
-		for i, k := range keys {
-			if k == tc.key {
-				f.Add(uint8(i), tc.entry)
-			}
-		}
+		add(tc.key, tc.entry)
+	}
+	for _, tc := range nullCases {
+		add(tc.mech, fmt.Sprintf(tc.block, ""))
+		add(tc.mech, fmt.Sprintf(tc.flow, nullKey(tc.field)))
+	}
+	for _, tc := range nullItems {
+		add(tc.mech, tc.entry)
 	}
 	f.Fuzz(func(t *testing.T, k uint8, entry string) {
 		key := keys[int(k)%len(keys)]

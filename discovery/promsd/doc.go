@@ -52,7 +52,8 @@
 //
 // An entry decodes exactly as Prometheus decodes it: yaml.v2, strict, with
 // the mechanism's own defaults, validation and unmarshalers (so yes is a
-// boolean, as in Prometheus). Before that, each key is checked against the
+// boolean, as in Prometheus; a key with no value is a null, in block and
+// flow style alike). Before that, each key is checked against the
 // configuration's fields, so that a misspelt key fails with its line and
 // the closest field name, as every discovery configuration does. Relative
 // paths stay relative to the working directory; SetDirectory joins them

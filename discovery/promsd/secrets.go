@@ -91,9 +91,14 @@ func digest(values []string) string {
 // words, and replacing it would garble every message.
 const minScrub = 4
 
+// v2Shortened is the length above which yaml.v2 quotes a value in an
+// error by its first v2Kept bytes and "...".
+const v2Shortened, v2Kept = 10, 7
+
 // scrub replaces every value of secrets of at least minScrub bytes in s
 // with <secret>, in one pass, longest first where two start at the same
-// place.
+// place. The shortened form of a long value that yaml.v2 quotes in its
+// errors ("`sup3rs3...`") is replaced too.
 func scrub(s string, secrets []string) string {
 	var pairs []string
 	sorted := slices.Clone(secrets)
@@ -101,6 +106,11 @@ func scrub(s string, secrets []string) string {
 	for _, sec := range sorted {
 		if len(sec) >= minScrub && !strings.HasPrefix(sec, "key:") {
 			pairs = append(pairs, sec, "<secret>")
+		}
+	}
+	for _, sec := range sorted {
+		if len(sec) > v2Shortened && !strings.HasPrefix(sec, "key:") {
+			pairs = append(pairs, "`"+sec[:v2Kept]+"...`", "`<secret>`")
 		}
 	}
 	if len(pairs) == 0 {
