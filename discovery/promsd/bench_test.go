@@ -3,6 +3,7 @@ package promsd_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 	promdisc "github.com/prometheus/prometheus/discovery"
 	promhttp "github.com/prometheus/prometheus/discovery/http"
+	"github.com/prometheus/prometheus/discovery/targetgroup"
 
 	"github.com/ecopatterns/ecopatterns/discovery"
 	"github.com/ecopatterns/ecopatterns/discovery/promsd"
@@ -163,12 +165,93 @@ func (c *promCase) stop() {
 	}
 }
 
+// floorCase is Prometheus's http_sd discoverer alone, with no Manager: a
+// goroutine receives every update it sends, as soon as it sends it, and
+// keeps the version of the latest. It is what any Manager running the
+// mechanism costs at least.
+type floorCase struct {
+	latest chan int64 // the version of the latest update; holds at most one
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the receiving goroutine returned
+}
+
+func startFloor(b *testing.B, url string) sdCase {
+	cfg := promhttp.DefaultSDConfig
+	cfg.URL = url
+	cfg.RefreshInterval = model.Duration(benchRefresh)
+	cfg.HTTPClientConfig = config.DefaultHTTPClientConfig
+	reg := prometheus.NewRegistry()
+	d, err := cfg.NewDiscoverer(promdisc.DiscovererOptions{
+		Logger:  slog.New(slog.DiscardHandler),
+		Metrics: cfg.NewDiscovererMetrics(reg, promdisc.NewRefreshMetrics(reg)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &floorCase{latest: make(chan int64, 1), cancel: cancel, done: make(chan struct{})}
+	up := make(chan []*targetgroup.Group)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		d.Run(ctx, up)
+	}()
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-ran:
+				return
+			case tgs := <-up:
+				v := int64(-1)
+				for _, g := range tgs {
+					if n, err := strconv.ParseInt(string(g.Labels["v"]), 10, 64); err == nil {
+						v = n
+					}
+				}
+				// This goroutine alone sends on latest: once emptied,
+				// the send cannot block.
+				select {
+				case <-c.latest:
+				default:
+				}
+				c.latest <- v
+			}
+		}
+	}()
+	return c
+}
+
+func (c *floorCase) version() int64 { return <-c.latest }
+
+func (c *floorCase) stop() { c.cancel(); <-c.done }
+
+// sdCases run in this order, so that ours can report its ratios to the
+// two before it.
 var sdCases = []struct {
 	name  string
 	start func(*testing.B, string) sdCase
 }{
-	{"ours", startOurs},
+	{"floor", startFloor},
 	{"prometheus", startPrometheus},
+	{"ours", startOurs},
+}
+
+// ratios reports, for the sub-benchmark name, metric value as a ratio to
+// the last value of each case that ran before it in this run of the
+// benchmark (as "<name>/<case>"), and records it for the cases after it.
+type ratios map[string]float64
+
+func (r ratios) report(b *testing.B, name string, value float64) {
+	for _, tc := range sdCases {
+		if tc.name == name {
+			break
+		}
+		if before, ok := r[tc.name]; ok && before > 0 {
+			b.ReportMetric(value/before, name+"/"+tc.name)
+		}
+	}
+	r[name] = value
 }
 
 // BenchmarkChangeToSnapshot measures, for one op, the time from a change
@@ -178,7 +261,12 @@ var sdCases = []struct {
 // Prometheus's Manager backs off from 100 ms to 5 s between snapshots
 // while changes keep coming; ecopatterns's sends a change after a quiet
 // UpdateInterval (100 ms) at once.
+//
+// The floor is the mechanism alone: its first update after the change.
+// Prometheus and ours report their ratios to it, and ours its ratio to
+// Prometheus.
 func BenchmarkChangeToSnapshot(b *testing.B) {
+	r := ratios{}
 	for _, tc := range sdCases {
 		b.Run(tc.name, func(b *testing.B) {
 			srv := newBenchServer(b)
@@ -196,7 +284,9 @@ func BenchmarkChangeToSnapshot(b *testing.B) {
 				for c.version() != want {
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/change")
+			ms := float64(b.Elapsed().Microseconds()) / 1000 / float64(b.N)
+			b.ReportMetric(ms, "ms/change")
+			r.report(b, tc.name, ms)
 		})
 	}
 }
@@ -207,7 +297,14 @@ func BenchmarkChangeToSnapshot(b *testing.B) {
 // changes its answer at every request, and an op ends at the snapshot that
 // shows the op's last version. It reports allocs/refresh: the allocations
 // of the run divided by the refreshes the server answered in it.
+//
+// The floor is the mechanism alone, every update read from its channel:
+// the allocations of its request and decoding, and of the test server,
+// which no Manager can avoid. Prometheus and ours report their ratios to
+// it (prometheus/floor, ours/floor), and ours its ratio to Prometheus
+// (ours/prometheus).
 func BenchmarkUpdate1000Targets(b *testing.B) {
+	r := ratios{}
 	for _, tc := range sdCases {
 		b.Run(tc.name, func(b *testing.B) {
 			srv := newBenchServer(b)
@@ -226,8 +323,10 @@ func BenchmarkUpdate1000Targets(b *testing.B) {
 			b.StopTimer()
 			runtime.ReadMemStats(&after)
 			refreshes := srv.requests.Load() - req0
-			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(refreshes), "allocs/refresh")
+			perRefresh := float64(after.Mallocs-before.Mallocs) / float64(refreshes)
+			b.ReportMetric(perRefresh, "allocs/refresh")
 			b.ReportMetric(float64(refreshes), "refreshes")
+			r.report(b, tc.name, perRefresh)
 		})
 	}
 }
