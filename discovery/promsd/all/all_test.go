@@ -1,6 +1,8 @@
 package all_test
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"testing"
 
@@ -16,6 +18,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Every test needs the mechanisms registered, in whatever order the
+	// tests run (-shuffle included): register them once, here.
+	if err := all.Register(promsd.DefaultOptions()); err != nil {
+		fmt.Fprintln(os.Stderr, "all.Register:", err)
+		os.Exit(1)
+	}
 	goleak.VerifyTestMain(m,
 		// Started by packages that Prometheus's mechanisms link, once per
 		// process, from their init functions.
@@ -26,8 +34,8 @@ func TestMain(m *testing.M) {
 
 // Register covers every mechanism that Prometheus's install package
 // registers with Prometheus, so an upgrade that adds one fails here.
+// TestMain has called Register.
 func TestRegisterCoversInstall(t *testing.T) {
-	require.NoError(t, all.Register(promsd.DefaultOptions()))
 	names := all.Names()
 	ours := discovery.RegisteredNames()
 	for _, name := range promdisc.RegisteredConfigNames() {

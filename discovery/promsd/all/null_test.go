@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	promdisc "github.com/prometheus/prometheus/discovery"
@@ -16,7 +15,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ecopatterns/ecopatterns/discovery"
-	"github.com/ecopatterns/ecopatterns/discovery/promsd"
 	"github.com/ecopatterns/ecopatterns/discovery/promsd/all"
 )
 
@@ -63,21 +61,11 @@ var bases = map[string][]string{
 	"vultr":     {"port: 80"},
 }
 
-var registerOnce sync.Once
-
-func registerAll(t *testing.T) {
-	registerOnce.Do(func() {
-		// TestRegisterCoversInstall may have registered them already.
-		_ = all.Register(promsd.DefaultOptions())
-	})
-}
-
 // Every key of every mechanism, and every key of the structures those
 // keys take, given a null written as nothing (block "key:", flow "{key}"
 // and "{key: }") or as ~, decodes as Prometheus decodes it: to the same
 // configuration, or refused (unknown keys with ecopatterns's message).
 func TestNullValuesDecodeAsPrometheus(t *testing.T) {
-	registerAll(t)
 	// Mechanisms of AWS look their region up when it is empty: from the
 	// environment, never from the instance metadata service.
 	t.Setenv("AWS_REGION", "eu-west-1")
