@@ -262,6 +262,8 @@ func TestParse(t *testing.T) {
 	for _, bad := range []struct{ data, format, want string }{
 		{`{"targets": []}`, "json", "want a JSON list of groups"},
 		{`[null]`, "json", "entry 0 is null"},
+		{" null ", "json", "want a JSON list of groups, got null"},
+		{"null\n", "yaml", "want a YAML list of groups"},
 		{`[] []`, "json", "trailing data"},
 		{`[{"targets": ["a:1"], "x": 1}]`, "json", `entry 0: discovery: group: json: unknown field "x"`},
 		{"\t\n", "json", "empty file"},

@@ -2,20 +2,20 @@ package file
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ecopatterns/ecopatterns/discovery"
+	"github.com/ecopatterns/ecopatterns/discovery/internal/groupjson"
 	"github.com/ecopatterns/ecopatterns/discovery/internal/yamlbound"
 )
 
 // parse decodes the groups of a file in the given format ("json" or
-// "yaml"). An empty file, and one with more than maxTargets targets, are
-// errors.
+// "yaml"). An empty file, a document that is not a list (a JSON or YAML
+// null included), and one with more than maxTargets targets, are errors.
 func parse(data []byte, format string, maxTargets int) ([]*discovery.Group, error) {
 	groups, err := decodeGroups(data, format)
 	if err != nil {
@@ -41,24 +41,8 @@ func decodeGroups(data []byte, format string) ([]*discovery.Group, error) {
 	var groups []*discovery.Group
 	switch format {
 	case "json":
-		var items []json.RawMessage
-		dec := json.NewDecoder(bytes.NewReader(data))
-		if err := dec.Decode(&items); err != nil {
-			return nil, fmt.Errorf("want a JSON list of groups: %w", err)
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return nil, errors.New("trailing data after the list")
-		}
-		for i, item := range items {
-			if bytes.Equal(bytes.TrimSpace(item), []byte("null")) {
-				return nil, fmt.Errorf("entry %d is null", i)
-			}
-			g := new(discovery.Group)
-			if err := g.UnmarshalJSON(item); err != nil {
-				return nil, fmt.Errorf("entry %d: %w", i, err)
-			}
-			groups = append(groups, g)
-		}
+		// Targets are counted by parse, for both formats.
+		return groupjson.DecodeList(data, math.MaxInt)
 	case "yaml":
 		var doc yaml.Node
 		if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -1,10 +1,7 @@
 package http
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecopatterns/ecopatterns/discovery"
+	"github.com/ecopatterns/ecopatterns/discovery/internal/groupjson"
 )
 
 // poller makes the requests of one Config.
@@ -129,31 +127,5 @@ func isJSON(contentType string) bool {
 // data, or lists more than maxTargets targets in all, is an error naming
 // the entry. Sources and the URL label are left to the caller.
 func decodeBody(body []byte, maxTargets int) ([]*discovery.Group, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var items []json.RawMessage
-	if err := dec.Decode(&items); err != nil {
-		return nil, fmt.Errorf("want a JSON list of groups: %w", err)
-	}
-	if items == nil {
-		return nil, errors.New("want a JSON list of groups, got null")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("trailing data after the list")
-	}
-	groups := make([]*discovery.Group, 0, len(items))
-	targets := 0
-	for i, item := range items {
-		if bytes.Equal(bytes.TrimSpace(item), []byte("null")) {
-			return nil, fmt.Errorf("entry %d is null", i)
-		}
-		g := new(discovery.Group)
-		if err := g.UnmarshalJSON(item); err != nil {
-			return nil, fmt.Errorf("entry %d: %w", i, err)
-		}
-		if targets += len(g.Targets); targets > maxTargets {
-			return nil, fmt.Errorf("more than max_targets (%d) targets", maxTargets)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
+	return groupjson.DecodeList(body, maxTargets)
 }
